@@ -1,0 +1,99 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Tollgate: a paid-access Telegram bot backend — two services (bot-gateway, poller-scheduler)
+// that talk length-prefixed JSON over Unix sockets and share Redis. Logic lives in libraries by
+// concern; the three executables only read configuration and start a ServiceGroup.
+
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+
+let package = Package(
+    name: "tollgate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "bot-gateway", targets: ["bot-gateway"]),
+        .executable(name: "poller-scheduler", targets: ["poller-scheduler"]),
+        .executable(name: "tollgate", targets: ["tollgate"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: C libraries (system-library targets; nothing above the wrappers imports them)
+        .systemLibrary(
+            name: "CHiredis", path: "Sources/CHiredis",
+            providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CCurlShim", dependencies: ["CCurl"], path: "Sources/CCurlShim"),
+        .systemLibrary(
+            name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]),
+
+        // MARK: Foundation libraries
+        .target(name: "TollgateCore", dependencies: [log]),
+        .target(name: "TollgateRedis", dependencies: ["TollgateCore", "CHiredis", log]),
+        .target(name: "TollgateHTTP", dependencies: ["TollgateCore", "CCurl", "CCurlShim", log]),
+        .target(
+            name: "TollgateHTTPServer",
+            dependencies: ["TollgateCore", log, lifecycle, .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
+        .target(name: "TollgateSystemd", dependencies: ["TollgateCore", "CSystemd", log]),
+        .target(
+            name: "TollgateIPC",
+            dependencies: [
+                "TollgateCore", log, .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ] + nio,
+            resources: []),
+        .target(
+            name: "TollgateRuntime",
+            dependencies: [
+                "TollgateCore", "TollgateIPC", "TollgateRedis", "TollgateSystemd", "TollgateHTTPServer",
+                log, lifecycle,
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ] + nio),
+
+        // MARK: The services
+        .target(
+            name: "TollgateGateway",
+            dependencies: ["TollgateRuntime", "TollgateIPC", "TollgateRedis", "TollgateHTTP", log, lifecycle]),
+        .target(
+            name: "TollgateScheduler",
+            dependencies: ["TollgateRuntime", "TollgateIPC", "TollgateRedis", "TollgateHTTP", log, lifecycle]),
+        .target(
+            name: "TollgateCLI",
+            dependencies: [
+                "TollgateCore", "TollgateIPC", "TollgateRedis", "TollgateHTTP", "TollgateRuntime",
+                "TollgateGateway", "TollgateScheduler", "TollgateTestKit", log,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ] + nio),
+        .executableTarget(name: "bot-gateway", dependencies: ["TollgateGateway", "TollgateRuntime", lifecycle]),
+        .executableTarget(name: "poller-scheduler", dependencies: ["TollgateScheduler", "TollgateRuntime", lifecycle]),
+        .executableTarget(name: "tollgate", dependencies: ["TollgateCLI"]),
+
+        // MARK: Test support, shared by tests and benchmarks
+        .target(name: "TollgateTestKit", dependencies: ["TollgateCore", log]),
+
+        // MARK: Tests
+        .testTarget(name: "CoreTests", dependencies: ["TollgateCore"]),
+        .testTarget(name: "RedisTests", dependencies: ["TollgateRedis", "TollgateTestKit"]),
+        .testTarget(name: "HTTPTests", dependencies: ["TollgateHTTP", "TollgateHTTPServer", "TollgateTestKit"]),
+        .testTarget(name: "SystemdTests", dependencies: ["TollgateSystemd", "TollgateTestKit"]),
+        .testTarget(name: "IPCTests", dependencies: ["TollgateIPC", "TollgateTestKit"] + nio),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: ["TollgateRuntime", "TollgateIPC", "TollgateTestKit", "TollgateRedis", "TollgateSystemd"] + nio),
+    ]
+)

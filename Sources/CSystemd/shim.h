@@ -1,0 +1,4 @@
+#ifndef TOLLGATE_CSYSTEMD_H
+#define TOLLGATE_CSYSTEMD_H
+#include <systemd/sd-daemon.h>
+#endif

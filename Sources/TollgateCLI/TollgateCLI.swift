@@ -1,0 +1,1 @@
+// TollgateCLI: filled in by its issue.

@@ -1,0 +1,1 @@
+// TollgateGateway: filled in by its issue.

@@ -1,0 +1,1 @@
+// TollgateHTTP: filled in by its issue.

@@ -1,0 +1,1 @@
+// TollgateHTTPServer: filled in by its issue.

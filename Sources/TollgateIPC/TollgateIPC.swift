@@ -1,0 +1,1 @@
+// TollgateIPC: filled in by its issue.

@@ -1,0 +1,1 @@
+// TollgateRedis: filled in by its issue.

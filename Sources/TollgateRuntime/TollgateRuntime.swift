@@ -1,0 +1,1 @@
+// TollgateRuntime: filled in by its issue.

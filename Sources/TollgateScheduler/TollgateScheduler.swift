@@ -1,0 +1,1 @@
+// TollgateScheduler: filled in by its issue.

@@ -1,0 +1,1 @@
+// TollgateSystemd: filled in by its issue.
