@@ -84,14 +84,20 @@ let package = Package(
         .executableTarget(name: "tollgate", dependencies: ["TollgateCLI"]),
 
         // MARK: Test support, shared by tests and benchmarks
-        .target(name: "TollgateTestKit", dependencies: ["TollgateCore", log]),
+        .target(name: "TollgateTestKit", dependencies: ["TollgateCore", "TollgateIPC", log]),
 
         // MARK: Tests
         .testTarget(name: "CoreTests", dependencies: ["TollgateCore"]),
         .testTarget(name: "RedisTests", dependencies: ["TollgateRedis", "TollgateTestKit"]),
         .testTarget(name: "HTTPTests", dependencies: ["TollgateHTTP", "TollgateHTTPServer", "TollgateTestKit"]),
         .testTarget(name: "SystemdTests", dependencies: ["TollgateSystemd", "TollgateTestKit"]),
-        .testTarget(name: "IPCTests", dependencies: ["TollgateIPC", "TollgateTestKit"] + nio),
+        .testTarget(
+            name: "IPCTests",
+            dependencies: [
+                "TollgateIPC", "TollgateTestKit", lifecycle,
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ] + nio),
         .testTarget(
             name: "ServiceTests",
             dependencies: ["TollgateRuntime", "TollgateIPC", "TollgateTestKit", "TollgateRedis", "TollgateSystemd"] + nio),

@@ -1,1 +1,0 @@
-// TollgateIPC: filled in by its issue.

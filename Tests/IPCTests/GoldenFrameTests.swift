@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import TollgateIPC
+import TollgateTestKit
+
+/// The golden frames are the contract: the Swift types must produce them byte for byte and read
+/// them back to the same values, and the schemas must accept them (and reject the bad ones).
+@Suite struct GoldenFrameTests {
+    let golden: GoldenFrames
+    let validator: JSONSchemaValidator
+
+    init() throws {
+        golden = try GoldenFrames()
+        validator = try JSONSchemaValidator(directory: golden.schemasDirectory)
+    }
+
+    @Test func everyGoodMessageMatchesItsSchema() throws {
+        let good = golden.entries.filter { $0.schema != nil }
+        #expect(good.count >= 8)
+        for entry in good {
+            let problems = validator.validate(entry.message!, against: entry.schema!)
+            #expect(problems.isEmpty, "\(entry.name): \(problems)")
+            // The frame on disk holds that very message.
+            let onDisk = try JSONDecoder().decode(JSONValue.self, from: Data(golden.payload(entry.name)))
+            #expect(onDisk == entry.message, "\(entry.name): frame differs from the manifest")
+        }
+    }
+
+    @Test func schemasRejectWhatTheServerRejects() throws {
+        let rejected = golden.entries.filter { $0.rejectedBy != nil }
+        #expect(rejected.count >= 3)
+        for entry in rejected {
+            #expect(!validator.validate(entry.message!, against: entry.rejectedBy!).isEmpty, "\(entry.name)")
+        }
+    }
+
+    @Test func frameHeadersCountThePayload() throws {
+        for entry in golden.entries where entry.expect == nil || entry.expect?.truncated != true {
+            let frame = try golden.frame(entry.name)
+            let declared = Int(frame[0]) << 24 | Int(frame[1]) << 16 | Int(frame[2]) << 8 | Int(frame[3])
+            if entry.name != "bad.oversized-header" {
+                #expect(declared == frame.count - 4, "\(entry.name)")
+            }
+        }
+    }
+
+    /// Encodes `value` and compares it with the golden payload, then decodes the payload back.
+    func roundTrip<T: Codable & Equatable>(_ name: String, _ value: T) throws {
+        let payload = try golden.payload(name)
+        let encoded = try IPCCoding.encode(value)
+        #expect(encoded == payload, "\(name): Swift encodes\n\(String(decoding: encoded, as: UTF8.self))\nbut the golden frame is\n\(String(decoding: payload, as: UTF8.self))")
+        #expect(try IPCCoding.decode(T.self, from: payload) == value, "\(name)")
+        #expect(try IPCCoding.frame(value) == golden.frame(name), "\(name): whole frame")
+    }
+
+    @Test func hello() throws {
+        try roundTrip(
+            "hello.request",
+            IPCRequestEnvelope(id: "h-1", type: Hello.type, body: Hello(versions: [1], service: "poller-scheduler", instance: "poller@1")))
+        try roundTrip(
+            "hello.reply",
+            IPCOkEnvelope(
+                id: "h-1",
+                body: Hello.Reply(
+                    version: 1, versions: [1], service: "bot-gateway", instance: "gateway", startedAtMs: 1_795_000_000_000,
+                    maxFrameBytes: 1_048_576)))
+    }
+
+    @Test func health() throws {
+        try roundTrip("health.request", IPCRequestEnvelope(id: "2", type: Health.type, body: Health()))
+        try roundTrip(
+            "health.reply",
+            IPCOkEnvelope(
+                id: "2",
+                body: Health.Reply(
+                    status: .ready, live: true, ready: true, uptimeS: 12.5,
+                    checks: ["redis": .init(ok: true, latencyMs: 0.25), "ipc": .init(ok: true)])))
+    }
+
+    @Test func stats() throws {
+        try roundTrip("stats.request", IPCRequestEnvelope(id: "s:3", type: Stats.type, body: Stats()))
+        let follower = Stats.Snapshot(service: "poller-scheduler", instance: "poller@1", uptimeS: 3500, info: ["role": "follower"])
+        let me = Stats.Snapshot(
+            service: "poller-scheduler", instance: "poller@2", uptimeS: 3600, counters: ["ipc_requests_total": 42],
+            gauges: ["ipc_connections_open": 2], info: ["role": "leader"])
+        try roundTrip("stats.reply", IPCOkEnvelope(id: "s:3", body: Stats.Reply(me, instances: [follower])))
+    }
+
+    @Test func errors() throws {
+        try roundTrip("error.unknown-type", IPCErrorEnvelope(id: "u-1", error: IPCError(.unknownType, "unknown message type 'frobnicate'")))
+        try roundTrip("error.rate-limited", IPCErrorEnvelope(id: "r-9", error: IPCError(.rateLimited, "try later", retryAfterMs: 1500)))
+    }
+}
+
+extension IPCRequestEnvelope: Equatable where Body: Equatable {
+    public static func == (a: Self, b: Self) -> Bool { a.v == b.v && a.id == b.id && a.type == b.type && a.body == b.body }
+}
+extension IPCOkEnvelope: Equatable where Body: Equatable {
+    public static func == (a: Self, b: Self) -> Bool { a.v == b.v && a.id == b.id && a.type == b.type && a.body == b.body }
+}
+extension IPCErrorEnvelope: Equatable {
+    public static func == (a: Self, b: Self) -> Bool { a.v == b.v && a.id == b.id && a.type == b.type && a.error == b.error }
+}
