@@ -85,6 +85,9 @@ let package = Package(
 
         // MARK: Test support, shared by tests and benchmarks
         .target(name: "TollgateTestKit", dependencies: ["TollgateCore", "TollgateIPC", log]),
+        // Test-only (not a product): a tiny socket-activated, sd_notify-speaking process that
+        // SystemdTests run under the real systemd-socket-activate.
+        .executableTarget(name: "tollgate-systemd-probe", dependencies: ["TollgateSystemd"]),
 
         // MARK: Tests
         .testTarget(name: "CoreTests", dependencies: ["TollgateCore"]),

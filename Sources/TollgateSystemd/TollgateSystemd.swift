@@ -1,1 +1,0 @@
-// TollgateSystemd: filled in by its issue.
