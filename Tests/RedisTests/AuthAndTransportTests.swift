@@ -7,7 +7,7 @@ import TollgateTestKit
     static let password = "Tg-test-requirepass-4481"
 
     @Test func authenticatesWithThePasswordFromTheURL() async throws {
-        let server = try RedisServer(password: Self.password)
+        let server = try TestRedis.server(password: Self.password)
         let logs = LogRecorder()
         let url = try RedisURL("redis://:\(Self.password)@127.0.0.1:\(server.port)/3")
         let client = RedisClient(url: url, name: "auth", logger: logs.logger)
@@ -19,7 +19,7 @@ import TollgateTestKit
     }
 
     @Test func aclUserAuthenticates() async throws {
-        let server = try RedisServer(password: Self.password)
+        let server = try TestRedis.server(password: Self.password)
         let admin = RedisClient(
             url: TestRedis.url(server, password: Self.password), name: "admin", logger: LogRecorder().logger)
         try await admin.send("ACL", "SETUSER", "worker", "on", ">worker-pass-9931", "~*", "+@all")
@@ -32,7 +32,7 @@ import TollgateTestKit
     }
 
     @Test func wrongPasswordFailsWithoutRevealingIt() async throws {
-        let server = try RedisServer(password: Self.password)
+        let server = try TestRedis.server(password: Self.password)
         let logs = LogRecorder()
         let wrong = "Wrong-pass-5521-guess"
         let client = RedisClient(
@@ -54,7 +54,7 @@ import TollgateTestKit
     }
 
     @Test func missingPasswordGetsNoauth() async throws {
-        let server = try RedisServer(password: Self.password)
+        let server = try TestRedis.server(password: Self.password)
         let client = TestRedis.client(server)
         do {
             try await client.send("GET", "k")
@@ -67,7 +67,7 @@ import TollgateTestKit
     }
 
     @Test func unixSocketWithDatabaseAndPassword() async throws {
-        let server = try RedisServer(password: Self.password, unixSocket: true)
+        let server = try TestRedis.server(password: Self.password, unixSocket: true)
         let path = try #require(server.socketPath)
         let url = try RedisURL("unix://\(path)?db=5&password=\(Self.password)")
         let client = RedisClient(url: url, name: "unix", logger: LogRecorder().logger)

@@ -5,7 +5,7 @@ import TollgateTestKit
 
 @Suite struct CommandTests {
     @Test func basicCommandsAndReplyTypes() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let client = TestRedis.client(server)
 
         #expect(try await client.send("SET", "greeting", "hello") == .simpleString("OK"))
@@ -26,7 +26,7 @@ import TollgateTestKit
     }
 
     @Test func errorRepliesThrowServerErrorWithTheMessage() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let client = TestRedis.client(server)
         try await client.send("SET", "s", "text")
         do {
@@ -52,7 +52,7 @@ import TollgateTestKit
     }
 
     @Test func binaryValuesRoundTrip() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let client = TestRedis.client(server)
         let nasty: [UInt8] = [0x00, 0x0D, 0x0A, 0xFF, 0xC3, 0x28, 0x24, 0x2D, 0x31, 0x0D, 0x0A, 0x00]
         let key: [UInt8] = [0x6B, 0x00, 0x0D, 0x0A, 0xFE]
@@ -73,7 +73,7 @@ import TollgateTestKit
     }
 
     @Test func pipelineOfTenThousandKeepsOrderAndReturnsErrorsInPlace() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let client = TestRedis.client(server)
         try await client.send("SET", "text", "not a number")
         var commands: [[RedisArgument]] = []
@@ -102,7 +102,7 @@ import TollgateTestKit
     }
 
     @Test func databaseIndexIsolatesKeys() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let one = TestRedis.client(server, name: "db1", database: 1)
         let two = TestRedis.client(server, name: "db2", database: 2)
         try await one.send("SET", "shared-name", "in db 1")
@@ -115,5 +115,27 @@ import TollgateTestKit
         await one.close()
         await two.close()
         await zero.close()
+    }
+
+    /// Prints round-trip figures for the report; asserts only that every command ran.
+    @Test func roundTripFigures() async throws {
+        let server = try TestRedis.server()
+        let client = TestRedis.client(server)
+        try await client.ping()
+        let count = 2_000
+        let (_, plain) = try await measure {
+            for _ in 0..<count { try await client.send("INCR", "plain") }
+        }
+        let script = RedisScript(name: "claim", source: "return redis.call('INCR', KEYS[1])")
+        try await client.evaluate(script, keys: ["scripted"])
+        let (_, scripted) = try await measure {
+            for _ in 0..<count { try await client.evaluate(script, keys: ["scripted"]) }
+        }
+        #expect(try await client.send("GET", "plain").int == Int64(count))
+        #expect(try await client.send("GET", "scripted").int == Int64(count + 1))
+        print(
+            "\(count) sequential INCR: \(Int(Double(count) / plain.seconds)) ops/s; "
+                + "\(count) sequential EVALSHA: \(Int(Double(count) / scripted.seconds)) ops/s")
+        await client.close()
     }
 }

@@ -12,7 +12,7 @@ private final class Ticker: Sendable {
 
 @Suite struct ConcurrencyTests {
     @Test func blockingCallsRunOffTheCooperativePool() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let clients = (0..<8).map { TestRedis.client(server, name: "blocker-\($0)") }
         for client in clients { try await client.ping() }  // connect first: time only the blocking part
         let ticker = Ticker()
@@ -49,7 +49,7 @@ private final class Ticker: Sendable {
     }
 
     @Test func poolHandsOutClientsRoundRobinAndRunsThemInParallel() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let pool = RedisClientPool(url: TestRedis.url(server), name: "pool", size: 3, logger: LogRecorder().logger)
         let picked = (0..<6).map { _ in pool.next().name }
         #expect(picked == ["pool-0", "pool-1", "pool-2", "pool-0", "pool-1", "pool-2"])
@@ -74,7 +74,7 @@ private final class Ticker: Sendable {
     }
 
     @Test func manyTasksShareOneClientSafely() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let client = TestRedis.client(server)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<50 {
@@ -89,7 +89,7 @@ private final class Ticker: Sendable {
     }
 
     @Test func closeWhileCallsAreQueuedNeitherHangsNorCrashes() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let client = TestRedis.client(server)
         try await client.ping()
         let outcomes = await withTaskGroup(of: RedisError.Code?.self) { group in

@@ -21,7 +21,7 @@ import TollgateTestKit
     }
 
     @Test func messagesArriveAndResumeAfterAServerRestart() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let logs = LogRecorder()
         let subscriber = RedisSubscriber(
             url: TestRedis.url(server), name: "sub", pollInterval: .milliseconds(100), logger: logs.logger)
@@ -51,7 +51,7 @@ import TollgateTestKit
     }
 
     @Test func subscriberRidesOutAnOutageWithBackoff() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let subscriber = RedisSubscriber(
             url: TestRedis.url(server), name: "sub", pollInterval: .milliseconds(100), logger: LogRecorder().logger)
         let publisher = TestRedis.client(server, name: "pub")
@@ -74,7 +74,7 @@ import TollgateTestKit
     }
 
     @Test func healthCheckKeepsAnIdleSubscriptionAndDetectsAFrozenServer() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let pid = try #require(server.pid)
         let logs = LogRecorder()
         let subscriber = RedisSubscriber(
@@ -117,7 +117,7 @@ import TollgateTestKit
     }
 
     @Test func consumerThatStopsIteratingUnsubscribes() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let subscriber = RedisSubscriber(
             url: TestRedis.url(server), name: "sub", pollInterval: .milliseconds(50), logger: LogRecorder().logger)
         let publisher = TestRedis.client(server, name: "pub")
@@ -139,7 +139,7 @@ import TollgateTestKit
     }
 
     @Test func closedSubscriberGivesEmptyStreams() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let subscriber = RedisSubscriber(url: TestRedis.url(server), name: "sub", logger: LogRecorder().logger)
         await subscriber.close()
         var count = 0

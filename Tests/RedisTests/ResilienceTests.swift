@@ -5,7 +5,7 @@ import TollgateTestKit
 
 @Suite struct ResilienceTests {
     @Test func commandTimeoutThenRecovery() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let client = TestRedis.client(server, commandTimeout: .milliseconds(300))
         try await client.ping()
         let (result, elapsed) = await measure {
@@ -26,7 +26,7 @@ import TollgateTestKit
     }
 
     @Test func blockingSendRaisesTheSocketTimeoutForOneCall() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let client = TestRedis.client(server, commandTimeout: .milliseconds(300))
         let (value, elapsed) = try await measure { try await client.send(timeout: .seconds(1), "BLPOP", "none", 1) }
         #expect(value == .null)
@@ -42,7 +42,7 @@ import TollgateTestKit
     }
 
     @Test func serverRestartIsSurvived() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let logs = LogRecorder()
         let client = TestRedis.client(server, logs: logs)
         try await client.send("SET", "k", "v")
@@ -65,7 +65,7 @@ import TollgateTestKit
     }
 
     @Test func connectionBrokenDuringACommandThrowsConnectionLostAndIsNotRetried() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let victim = TestRedis.client(server, name: "victim")
         let killer = TestRedis.client(server, name: "killer")
         guard let id = try await victim.send("CLIENT", "ID").int else {
@@ -126,7 +126,7 @@ import TollgateTestKit
     }
 
     @Test func downServerBacksOffThenRecoversWithinBoundedTime() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let client = TestRedis.client(server)
         try await client.ping()
         server.stop()
@@ -151,7 +151,7 @@ import TollgateTestKit
     }
 
     @Test func serverClosingMidWriteIsConnectionLostNotSIGPIPE() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let client = TestRedis.client(server)
         try await client.send("CONFIG", "SET", "proto-max-bulk-len", "1mb")
         // The server rejects the bulk length from the header and closes while we are still writing:
@@ -169,7 +169,7 @@ import TollgateTestKit
     }
 
     @Test func closedClientRefusesCallsAtOnce() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let client = TestRedis.client(server)
         try await client.ping()
         await client.close()

@@ -9,7 +9,7 @@ import TollgateTestKit
         source: "return redis.call('INCRBY', KEYS[1], ARGV[1])")
 
     @Test func digestMatchesTheServers() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let client = TestRedis.client(server)
         let loaded = try await client.send("SCRIPT", "LOAD", RedisArgument(Self.incrementBy.source))
         #expect(loaded.string == Self.incrementBy.sha1)
@@ -17,7 +17,7 @@ import TollgateTestKit
     }
 
     @Test func evaluateLoadsOnNoscriptAndSurvivesFlushAndRestart() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let logs = LogRecorder()
         let client = TestRedis.client(server, logs: logs)
 
@@ -40,7 +40,7 @@ import TollgateTestKit
     }
 
     @Test func scriptErrorsAndReturnTypes() async throws {
-        let server = try RedisServer()
+        let server = try TestRedis.server()
         let client = TestRedis.client(server)
         let failing = RedisScript(name: "failing", source: "return redis.error_reply('CUSTOM went wrong')")
         do {

@@ -18,6 +18,9 @@ import TollgateCore
 ///   calls in between throw ``RedisError/Code/unavailable`` at once. A success resets the backoff.
 /// - Connect and disconnect are logged once per transition.
 ///
+/// A call that has started is not interrupted by task cancellation (hiredis blocks until the reply
+/// or the socket timeout).
+///
 /// Do not send `SUBSCRIBE`, `MONITOR` or `SELECT` through a client: use ``RedisSubscriber`` and the
 /// URL's database instead.
 public actor RedisClient {

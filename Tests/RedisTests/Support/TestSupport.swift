@@ -45,6 +45,20 @@ final class LogRecorder: Sendable {
 }
 
 enum TestRedis {
+    /// Starts a private redis-server, retrying on a fresh port if the free port it picked was taken
+    /// in between (parallel tests open many loopback connections from the same port range).
+    static func server(password: String? = nil, unixSocket: Bool = false) throws -> RedisServer {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try RedisServer(password: password, unixSocket: unixSocket)
+            } catch RedisServer.Failure.didNotStart(let log) where attempt < 3 && log.contains("Address already in use") {
+                continue
+            }
+        }
+    }
+
     static func url(_ server: RedisServer, database: Int = 0, password: String? = nil) -> RedisURL {
         RedisURL(endpoint: .tcp(host: "127.0.0.1", port: server.port), password: password, database: database)
     }
