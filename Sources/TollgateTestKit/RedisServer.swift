@@ -12,6 +12,10 @@ public final class RedisServer: @unchecked Sendable {
     public let port: Int
     public let directory: String
     public let appendOnly: Bool
+    /// The `requirepass` password, if the server was started with one.
+    public let password: String?
+    /// The Unix socket the server also listens on, if started with `unixSocket: true`.
+    public let socketPath: String?
     private var process: ChildProcess?
 
     /// `redis://127.0.0.1:<port>/0`
@@ -27,10 +31,15 @@ public final class RedisServer: @unchecked Sendable {
         }
     }
 
-    public init(appendOnly: Bool = false, port: Int? = nil) throws {
+    /// - Parameters:
+    ///   - password: started with `--requirepass` (clients must `AUTH`).
+    ///   - unixSocket: also listen on `<directory>/redis.sock` (mode 700).
+    public init(appendOnly: Bool = false, port: Int? = nil, password: String? = nil, unixSocket: Bool = false) throws {
         self.port = port ?? TestNetwork.freePort()
         self.directory = TestNetwork.temporaryDirectory(prefix: "redis")
         self.appendOnly = appendOnly
+        self.password = password
+        self.socketPath = unixSocket ? directory + "/redis.sock" : nil
         try start()
     }
 
@@ -44,12 +53,13 @@ public final class RedisServer: @unchecked Sendable {
 
     public func start() throws {
         guard let exe = Self.executable() else { throw Failure.notFound }
-        let args = [
+        let args: [String] = [
             "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory, "--save", "",
             "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "always",
             "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning",
             "--logfile", "",
-        ]
+        ] + (password.map { ["--requirepass", $0] } ?? [])
+            + (socketPath.map { ["--unixsocket", $0, "--unixsocketperm", "700"] } ?? [])
         let p = try ChildProcess(exe, args, output: directory + "/redis.log")
         process = p
         let up = TestNetwork.waitUntil(timeout: .seconds(10)) { TestNetwork.isListening(port: port) || !p.isRunning }

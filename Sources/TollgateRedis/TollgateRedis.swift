@@ -1,1 +1,0 @@
-// TollgateRedis: filled in by its issue.
