@@ -11,58 +11,69 @@ private final class Ticker: Sendable {
 }
 
 @Suite struct ConcurrencyTests {
+    /// Counts the connections the server sees blocked in BLPOP right now.
+    static func blockedInBLPOP(_ observer: RedisClient) async throws -> Int {
+        let list = try await observer.send("CLIENT", "LIST").string ?? ""
+        return list.split(separator: "\n").filter { $0.contains("cmd=blpop") }.count
+    }
+
+    /// Waits until `count` clients are blocked at once; returns false after 10 s.
+    static func waitForBlocked(_ count: Int, observer: RedisClient) async throws -> Bool {
+        for _ in 0..<1000 {
+            if try await blockedInBLPOP(observer) >= count { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
     @Test func blockingCallsRunOffTheCooperativePool() async throws {
         let server = try TestRedis.server()
         let clients = (0..<8).map { TestRedis.client(server, name: "blocker-\($0)") }
-        for client in clients { try await client.ping() }  // connect first: time only the blocking part
+        let observer = TestRedis.client(server, name: "observer")
+        for client in clients { try await client.ping() }
         let ticker = Ticker()
-        let (results, elapsed) = try await measure {
-            try await withThrowingTaskGroup(of: RedisValue.self) { group in
-                group.addTask {
-                    // A plain task that must keep running while eight threads block in BLPOP.
-                    while !ticker.done.load(ordering: .relaxed) {
-                        ticker.ticks.add(1, ordering: .relaxed)
-                        try await Task.sleep(for: .milliseconds(20))
-                    }
-                    return .null
-                }
-                for (index, client) in clients.enumerated() {
-                    group.addTask { try await client.send(timeout: .seconds(1), "BLPOP", RedisArgument("q\(index)"), 1) }
-                }
-                var values: [RedisValue] = []
-                for _ in 0..<8 {
-                    guard let value = try await group.next() else { break }
-                    values.append(value)
-                }
-                ticker.done.store(true, ordering: .relaxed)
-                try await group.waitForAll()
-                return values
+        let results = try await withThrowingTaskGroup(of: RedisValue.self) { group in
+            for (index, client) in clients.enumerated() {
+                group.addTask { try await client.send(timeout: .seconds(30), "BLPOP", RedisArgument("q\(index)"), 20) }
             }
+            // Proof of parallelism that does not depend on timing: the server sees all eight
+            // connections blocked at the same moment, which is impossible if the blocking calls
+            // shared the two threads of the cooperative pool...
+            #expect(try await Self.waitForBlocked(8, observer: observer))
+            // ...and meanwhile plain tasks still run.
+            for _ in 0..<5 {
+                ticker.ticks.add(1, ordering: .relaxed)
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            for index in 0..<8 { _ = try await observer.send("LPUSH", RedisArgument("q\(index)"), "v") }
+            var values: [RedisValue] = []
+            for try await value in group { values.append(value) }
+            return values
         }
-        print("8 concurrent 1 s BLPOPs: \(elapsed), ticker ran \(ticker.ticks.load(ordering: .relaxed)) times")
         #expect(results.count == 8)
-        #expect(results.allSatisfy { $0 == .null })
-        // Serialized on a 2-thread pool this would take ≥ 4 s; run in parallel it takes about 1 s.
-        #expect(elapsed < .seconds(3))
-        #expect(ticker.ticks.load(ordering: .relaxed) >= 10)
+        #expect(results.allSatisfy { $0.array?.last == .bulk(Array("v".utf8)) })
+        #expect(ticker.ticks.load(ordering: .relaxed) == 5)
         for client in clients { await client.close() }
+        await observer.close()
     }
 
     @Test func poolHandsOutClientsRoundRobinAndRunsThemInParallel() async throws {
         let server = try TestRedis.server()
         let pool = RedisClientPool(url: TestRedis.url(server), name: "pool", size: 3, logger: LogRecorder().logger)
+        let observer = TestRedis.client(server, name: "observer")
         let picked = (0..<6).map { _ in pool.next().name }
         #expect(picked == ["pool-0", "pool-1", "pool-2", "pool-0", "pool-1", "pool-2"])
-        let (_, elapsed) = try await measure {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for index in 0..<3 {
-                    let client = pool.next()
-                    group.addTask { try await client.send(timeout: .seconds(1), "BLPOP", RedisArgument("p\(index)"), 1) }
-                }
-                try await group.waitForAll()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<3 {
+                let client = pool.next()
+                group.addTask { _ = try await client.send(timeout: .seconds(30), "BLPOP", RedisArgument("p\(index)"), 20) }
             }
+            // All three pool members block at once: they do not share one connection or thread.
+            #expect(try await Self.waitForBlocked(3, observer: observer))
+            for index in 0..<3 { _ = try await observer.send("LPUSH", RedisArgument("p\(index)"), "v") }
+            try await group.waitForAll()
         }
-        #expect(elapsed < .seconds(2.5))
+        await observer.close()
         #expect(try await pool.next().send("PING") == .simpleString("PONG"))
         await pool.close()
         do {

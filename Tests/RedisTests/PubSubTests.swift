@@ -43,9 +43,8 @@ import TollgateTestKit
         #expect(collector.all.suffix(2) == [.reconnected, .message(channel: "wake", payload: Array("after".utf8))])
         #expect(collector.reconnects == 1)
 
-        let (_, closeTime) = await measure { await subscriber.close() }
+        await subscriber.close()
         await consumed  // the stream ended
-        #expect(closeTime < .seconds(2))
         #expect(logs.count(level: .warning, containing: "redis connection lost") == 1)
         await publisher.close()
     }

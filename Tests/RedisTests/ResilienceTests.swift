@@ -8,16 +8,14 @@ import TollgateTestKit
         let server = try TestRedis.server()
         let client = TestRedis.client(server, commandTimeout: .milliseconds(300))
         try await client.ping()
-        let (result, elapsed) = await measure {
-            await capture { () async throws(RedisError) in try await client.send("BLPOP", "empty-list", 3) }
-        }
+        // Were the 300 ms timeout ignored, BLPOP would return null after 3 s instead of failing.
+        let result = await capture { () async throws(RedisError) in try await client.send("BLPOP", "empty-list", 3) }
         guard case .failure(let error) = result else {
             Issue.record("BLPOP 3 s with a 300 ms command timeout must time out, got \(result)")
             return
         }
         #expect(error.code == .timeout)
         #expect(error.isRetryable)
-        #expect(elapsed < .seconds(2))
         #expect(!client.isConnected)
         // The next call reconnects at once (a timeout is not a failed connect: no backoff).
         #expect(try await client.send("SET", "after", "timeout") == .simpleString("OK"))
@@ -111,16 +109,13 @@ import TollgateTestKit
         #expect(firstError.code == .connectionFailed)
         #expect(firstElapsed >= .milliseconds(400))
         var codes: [RedisError.Code] = []
-        let (_, burstElapsed) = await measure {
-            for _ in 0..<20 {
-                do throws(RedisError) { try await client.ping() } catch { codes.append(error.code) }
-            }
+        for _ in 0..<20 {
+            do throws(RedisError) { try await client.ping() } catch { codes.append(error.code) }
         }
-        // 20 calls against a host that swallows connects would take 20 × 500 ms without the backoff gate;
-        // within the first backoff window (≥ 50 ms) they all fail at once.
+        // Without the backoff gate every call would be a new connect attempt (connectionFailed after
+        // the 500 ms connect timeout); with it, calls inside the backoff window fail fast as unavailable.
         #expect(codes.count == 20)
         #expect(codes.filter { $0 == .unavailable }.count >= 15)
-        #expect(burstElapsed < .seconds(2))
         #expect(logs.count(level: .warning, containing: "redis connect failed") == 1)
         await client.close()
     }

@@ -2,7 +2,7 @@
     import Glibc
 #endif
 
-/// A serial executor backed by one dedicated OS thread.
+/// A serial executor backed by a dedicated OS thread.
 ///
 /// Blocking C calls (hiredis, libcurl) must never run on Swift's cooperative pool: an actor that
 /// owns such a handle returns this executor as its `unownedExecutor`, so every isolated method runs
@@ -14,20 +14,32 @@
 ///     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 /// }
 /// ```
+///
+/// `shutdown()` lets the thread exit once its queue is empty and waits for that. It is idempotent,
+/// and it never strands work: a job enqueued after shutdown starts a thread again, which runs it and
+/// exits when idle (jobs still run one at a time, in order).
 public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
-    // Guarded by `mutex`; `cond` signals new work or shutdown.
+    // All mutable state is guarded by `mutex`; `cond` signals new work, shutdown, and thread exit.
     private var mutex = pthread_mutex_t()
     private var cond = pthread_cond_t()
     private var queue: [UnownedJob] = []
-    private var head = 0
     private var stopping = false
-    private var thread: pthread_t?
+    private var running = false
+    private var current: pthread_t?
     public let name: String
 
     public init(name: String) {
         self.name = name
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&cond, nil)
+        pthread_mutex_lock(&mutex)
+        startThreadLocked()
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Starts the worker thread (detached). Call with `mutex` held.
+    private func startThreadLocked() {
+        running = true
         let box = Unmanaged.passRetained(self)
         var tid = pthread_t()
         let rc = pthread_create(
@@ -38,14 +50,16 @@ public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
                 return nil
             }, box.toOpaque())
         precondition(rc == 0, "pthread_create failed: \(rc)")
-        thread = tid
+        pthread_detach(tid)
+        current = tid
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
         pthread_mutex_lock(&mutex)
         queue.append(unowned)
-        pthread_cond_signal(&cond)
+        if !running { startThreadLocked() }
+        pthread_cond_broadcast(&cond)
         pthread_mutex_unlock(&mutex)
     }
 
@@ -55,44 +69,50 @@ public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
 
     /// Whether the caller runs on this executor's thread.
     public var isCurrent: Bool {
-        guard let thread else { return false }
-        return pthread_equal(pthread_self(), thread) != 0
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        guard running, let current else { return false }
+        return pthread_equal(pthread_self(), current) != 0
     }
 
     public func checkIsolated() {
         precondition(isCurrent, "not on \(name) thread")
     }
 
-    /// Stops the thread after the jobs already queued have run. Jobs enqueued later still run:
-    /// the loop only exits once the queue is empty *and* shutdown was requested, and the thread is
-    /// joined, so no job is dropped silently.
+    /// Lets the thread exit after the jobs already queued have run, and waits for it (unless
+    /// called from that very thread). Safe to call more than once.
     public func shutdown() {
+        let onOwnThread = isCurrent
         pthread_mutex_lock(&mutex)
         stopping = true
-        pthread_cond_signal(&cond)
-        pthread_mutex_unlock(&mutex)
-        if let thread, !isCurrent {
-            pthread_join(thread, nil)
+        pthread_cond_broadcast(&cond)
+        if !onOwnThread {
+            while running { pthread_cond_wait(&cond, &mutex) }
         }
+        pthread_mutex_unlock(&mutex)
     }
 
     private func runLoop() {
+        pthread_mutex_lock(&mutex)
         while true {
-            pthread_mutex_lock(&mutex)
-            while head == queue.count && !stopping {
+            while queue.isEmpty && !stopping {
                 pthread_cond_wait(&cond, &mutex)
             }
-            if head == queue.count && stopping {
+            if queue.isEmpty {
+                // Stopping and idle: exit; a later enqueue starts a new thread.
+                running = false
+                current = nil
+                pthread_cond_broadcast(&cond)
                 pthread_mutex_unlock(&mutex)
                 return
             }
-            let batch = Array(queue[head...])
+            let batch = queue
             queue.removeAll(keepingCapacity: true)
-            head = 0
             pthread_mutex_unlock(&mutex)
             for job in batch {
                 job.runSynchronously(on: asUnownedSerialExecutor())
             }
+            pthread_mutex_lock(&mutex)
         }
     }
 
