@@ -36,6 +36,9 @@ public struct HTTPRequest: Sendable {
     public var timeout: Duration
     /// The largest response body accepted; a larger one fails with ``HTTPClientError/Code/responseTooLarge``.
     public var maxResponseBytes: Int
+    /// Connect to this Unix domain socket instead of the URL's host and port (the URL still
+    /// gives the path and the `Host` header, e.g. `http://localhost/health`).
+    public var unixSocketPath: String?
 
     /// Creates a request. Defaults: connect timeout 5 s, total timeout 30 s, 16 MiB of response body.
     public init(
@@ -45,8 +48,10 @@ public struct HTTPRequest: Sendable {
         body: Body = .none,
         connectTimeout: Duration = .seconds(5),
         timeout: Duration = .seconds(30),
-        maxResponseBytes: Int = 16 << 20
+        maxResponseBytes: Int = 16 << 20,
+        unixSocketPath: String? = nil
     ) {
+        self.unixSocketPath = unixSocketPath
         self.method = method
         self.url = url
         self.headers = headers

@@ -197,6 +197,7 @@ final class CurlTransfer: @unchecked Sendable {
         })
         try options.set(CURLOPT_URL, request.url, "URL")
         try options.set(CURLOPT_PROTOCOLS_STR, "http,https", "protocols")
+        if let path = request.unixSocketPath { try options.set(CURLOPT_UNIX_SOCKET_PATH, path, "unix socket path") }
         try options.set(CURLOPT_NOSIGNAL, 1, "nosignal")
         try options.set(CURLOPT_FOLLOWLOCATION, 0, "followlocation")
         try options.set(CURLOPT_TCP_KEEPALIVE, 1, "tcp keepalive")
