@@ -15,8 +15,7 @@ enum RetryAfter {
         guard !trimmed.isEmpty else { return nil }
         if trimmed.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
             // Delta seconds; absurdly long values saturate rather than overflow.
-            guard let seconds = Int(trimmed) else { return .seconds(Int64.max / 1_000_000_000_000) }
-            return .seconds(seconds)
+            return .seconds(Int(trimmed) ?? Int.max)
         }
         // curl_getdate understands exactly the three date forms HTTP allows (RFC 9110 §5.6.7).
         let date = trimmed.withCString { curl_getdate($0, nil) }

@@ -7,7 +7,7 @@ import TollgateTestKit
     import Glibc
 #endif
 
-@Suite("Client failures: timeouts, connect errors, cancellation, limits, shutdown")
+@Suite("Client failures: timeouts, connect errors, cancellation, limits, shutdown", .timeLimit(.minutes(1)))
 struct ClientFailureTests {
     @Test("A slow response fails with timeout, promptly")
     func totalTimeout() async throws {

@@ -2,7 +2,7 @@ import Testing
 import TollgateHTTP
 import TollgateHTTPServer
 
-@Suite("Connections: keep-alive, concurrency, pipelining")
+@Suite("Connections: keep-alive, concurrency, pipelining", .timeLimit(.minutes(1)))
 struct ConnectionTests {
     @Test("20 sequential requests reuse one keep-alive connection")
     func keepAliveReuse() async throws {

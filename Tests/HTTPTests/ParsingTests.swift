@@ -2,7 +2,7 @@ import Testing
 import TollgateHTTP
 import TollgateHTTPServer
 
-@Suite("Request parsing helpers")
+@Suite("Request parsing helpers", .timeLimit(.minutes(1)))
 struct ParsingTests {
     @Test("Target, query and form decoding")
     func targets() {

@@ -6,7 +6,7 @@ import TollgateTestKit
 
 @testable import TollgateHTTP
 
-@Suite("Retry-After and redaction")
+@Suite("Retry-After and redaction", .timeLimit(.minutes(1)))
 struct ResponseMetadataTests {
     @Test("Retry-After on a 429, as delta seconds and as an HTTP-date")
     func retryAfter() async throws {

@@ -7,7 +7,7 @@ struct Greeting: Codable, Equatable {
     var count: Int
 }
 
-@Suite("Client and server round trips")
+@Suite("Client and server round trips", .timeLimit(.minutes(1)))
 struct RoundTripTests {
     @Test("POST JSON is decoded by the server and its JSON reply by the client")
     func postJSON() async throws {

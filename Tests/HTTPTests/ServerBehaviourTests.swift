@@ -7,7 +7,7 @@ import TollgateTestKit
     import Glibc
 #endif
 
-@Suite("Server: limits, bad input, graceful shutdown, listen targets")
+@Suite("Server: limits, bad input, graceful shutdown, listen targets", .timeLimit(.minutes(1)))
 struct ServerBehaviourTests {
     @Test("A body over maxBodyBytes gets 413, and the server keeps serving")
     func bodyTooLarge() async throws {

@@ -10,11 +10,14 @@ enum HTTPServerInbound: Sendable {
 }
 
 /// Collects `HTTPServerRequestPart`s into one ``HTTPServerInbound/request(_:_:)`` with at most
-/// `maxBodyBytes` of body. Unlike NIO's own aggregator it never writes a response itself: every
-/// response, the 413 included, is written by the connection loop, so responses stay in order.
+/// `maxBodyBytes` of body. Unlike NIO's own aggregator it never writes a final response itself:
+/// every response, the 413 included, is written by the connection loop, so responses stay in
+/// order. The one thing it writes is the interim `100 Continue` a client asks for with
+/// `Expect: 100-continue` (curl waits a second for it before sending a large body).
 final class RequestAggregator: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerInbound
+    typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
         case idle
@@ -40,6 +43,10 @@ final class RequestAggregator: ChannelInboundHandler, RemovableChannelHandler {
                 tooLarge(context: context, head)
             } else {
                 state = .receiving(head, context.channel.allocator.buffer(capacity: min(announced, 1 << 16)))
+                if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                    let interim = HTTPResponseHead(version: head.version, status: .continue)
+                    context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+                }
             }
         case (.body(var chunk), .receiving(let head, var buffer)):
             if chunk.readableBytes > maxBodyBytes - buffer.readableBytes {

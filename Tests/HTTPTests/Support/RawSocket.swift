@@ -7,7 +7,7 @@
 final class RawSocket {
     let fd: Int32
 
-    private init(fd: Int32) {
+    init(fd: Int32) {
         self.fd = fd
     }
 
@@ -54,6 +54,23 @@ final class RawSocket {
             guard n > 0 else { return }
             sent += n
         }
+    }
+
+    /// Reads until the text read so far contains `marker`, the peer closes, or `timeout` passes.
+    func read(until marker: String, timeout: Duration = .seconds(5)) async -> String {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, !String(decoding: out, as: UTF8.self).contains(marker) {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n == 0 { break }
+            if n > 0 {
+                out.append(contentsOf: buffer[0..<n])
+            } else {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Reads until the peer closes or nothing arrives for `idle`. Never blocks a thread: the
