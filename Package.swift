@@ -92,7 +92,8 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "CoreTests", dependencies: ["TollgateCore"]),
         .testTarget(name: "RedisTests", dependencies: ["TollgateRedis", "TollgateTestKit"]),
-        .testTarget(name: "HTTPTests", dependencies: ["TollgateHTTP", "TollgateHTTPServer", "TollgateTestKit"]),
+        .testTarget(
+            name: "HTTPTests", dependencies: ["TollgateHTTP", "TollgateHTTPServer", "TollgateTestKit", log, lifecycle]),
         .testTarget(name: "SystemdTests", dependencies: ["TollgateSystemd", "TollgateTestKit"]),
         .testTarget(
             name: "IPCTests",

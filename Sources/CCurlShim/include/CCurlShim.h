@@ -22,4 +22,14 @@ CURLcode tollgate_easy_getinfo_ptr(CURL *handle, CURLINFO info, void **out);
 
 CURLMcode tollgate_multi_setopt_long(CURLM *multi, CURLMoption option, long value);
 
+/* curl_global_init(CURL_GLOBAL_ALL): the flag is a macro expression Swift does not import. */
+CURLcode tollgate_global_init(void);
+
+/* Reads the multi handle's message queue up to the next CURLMSG_DONE; returns 1 and fills
+   `easy` and `result` when one was found, 0 when the queue is empty. */
+int tollgate_multi_next_done(CURLM *multi, CURL **easy, CURLcode *result);
+
+/* Names the calling thread (at most 15 bytes are kept), for ps, top and gdb. */
+void tollgate_set_current_thread_name(const char *name);
+
 #endif

@@ -1,1 +1,0 @@
-// TollgateHTTP: filled in by its issue.

@@ -1,0 +1,49 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// A response returned by an ``HTTPServerHandler``.
+///
+/// `Content-Length` is set by the server; `Connection` is managed by the server (keep-alive unless
+/// the client asked to close or the server is shutting down).
+public struct HTTPServerResponse: Sendable {
+    /// The status code.
+    public var status: Int
+    /// Response headers in order.
+    public var headers: [(String, String)]
+    /// The body.
+    public var body: [UInt8]
+
+    /// Creates a response from its parts.
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// `value` encoded as JSON with `Content-Type: application/json`; a value that cannot be
+    /// encoded becomes a 500 with a short text body.
+    public static func json<T: Encodable>(_ value: T, status: Int = 200) -> HTTPServerResponse {
+        do {
+            let data = try JSONEncoder().encode(value)
+            return HTTPServerResponse(
+                status: status, headers: [("Content-Type", "application/json")], body: Array(data))
+        } catch {
+            return .text("cannot encode response", status: 500)
+        }
+    }
+
+    /// A text response.
+    public static func text(
+        _ s: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8"
+    ) -> HTTPServerResponse {
+        HTTPServerResponse(status: status, headers: [("Content-Type", contentType)], body: Array(s.utf8))
+    }
+
+    /// A response without a body.
+    public static func empty(status: Int) -> HTTPServerResponse {
+        HTTPServerResponse(status: status)
+    }
+}

@@ -1,1 +1,0 @@
-// TollgateHTTPServer: filled in by its issue.
