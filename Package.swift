@@ -65,18 +65,45 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ] + nio),
 
+        // MARK: Domain libraries
+        // Cluster-wide primitives in Redis: leader lock with fencing, GCRA rate limiter.
+        .target(name: "TollgateCoordination", dependencies: ["TollgateCore", "TollgateRedis", log]),
+        // The durable delayed-job store (Redis scripts on the server clock).
+        .target(name: "TollgateJobs", dependencies: ["TollgateCore", "TollgateRedis", "TollgateIPC", log]),
+        // NocoDB API v2 client, every request through the shared limiter.
+        .target(name: "TollgateNocoDB", dependencies: ["TollgateCore", "TollgateHTTP", "TollgateCoordination", log]),
+        // Telegram Bot API client.
+        .target(name: "TollgateTelegram", dependencies: ["TollgateCore", "TollgateHTTP", "TollgateCoordination", log]),
+        // Payment watching: watch list, batch/delta polling on the leader.
+        .target(
+            name: "TollgatePayments",
+            dependencies: [
+                "TollgateCore", "TollgateRedis", "TollgateCoordination", "TollgateJobs", "TollgateNocoDB", "TollgateIPC",
+                log, lifecycle,
+            ]),
+        // Telegram and NocoDB simulators (sandbox, demo, tests, benchmarks).
+        .target(
+            name: "TollgateSimulators",
+            dependencies: ["TollgateCore", "TollgateHTTPServer", "TollgateHTTP", log, lifecycle] + nio),
+
         // MARK: The services
         .target(
             name: "TollgateGateway",
-            dependencies: ["TollgateRuntime", "TollgateIPC", "TollgateRedis", "TollgateHTTP", log, lifecycle]),
+            dependencies: [
+                "TollgateRuntime", "TollgateIPC", "TollgateRedis", "TollgateHTTP", "TollgateHTTPServer",
+                "TollgateCoordination", "TollgateTelegram", "TollgateNocoDB", log, lifecycle,
+            ]),
         .target(
             name: "TollgateScheduler",
-            dependencies: ["TollgateRuntime", "TollgateIPC", "TollgateRedis", "TollgateHTTP", log, lifecycle]),
+            dependencies: [
+                "TollgateRuntime", "TollgateIPC", "TollgateRedis", "TollgateCoordination", "TollgateJobs",
+                "TollgatePayments", "TollgateNocoDB", log, lifecycle,
+            ]),
         .target(
             name: "TollgateCLI",
             dependencies: [
                 "TollgateCore", "TollgateIPC", "TollgateRedis", "TollgateHTTP", "TollgateRuntime",
-                "TollgateGateway", "TollgateScheduler", "TollgateTestKit", log,
+                "TollgateGateway", "TollgateScheduler", "TollgateSimulators", "TollgateTestKit", log, lifecycle,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio),
         .executableTarget(name: "bot-gateway", dependencies: ["TollgateGateway", "TollgateRuntime", lifecycle]),
@@ -101,6 +128,28 @@ let package = Package(
                 "TollgateIPC", "TollgateTestKit", lifecycle,
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+            ] + nio),
+        .testTarget(
+            name: "CoordinationTests", dependencies: ["TollgateCoordination", "TollgateRedis", "TollgateTestKit"]),
+        .testTarget(name: "JobsTests", dependencies: ["TollgateJobs", "TollgateRedis", "TollgateTestKit"]),
+        .testTarget(
+            name: "NocoDBTests",
+            dependencies: ["TollgateNocoDB", "TollgateSimulators", "TollgateCoordination", "TollgateTestKit", lifecycle]),
+        .testTarget(
+            name: "TelegramTests",
+            dependencies: ["TollgateTelegram", "TollgateSimulators", "TollgateTestKit", "TollgateHTTPServer", lifecycle]),
+        .testTarget(
+            name: "PaymentsTests",
+            dependencies: [
+                "TollgatePayments", "TollgateNocoDB", "TollgateSimulators", "TollgateJobs", "TollgateTestKit", lifecycle,
+            ]),
+        .testTarget(
+            name: "SchedulerTests",
+            dependencies: ["TollgateScheduler", "TollgateJobs", "TollgateIPC", "TollgateTestKit", lifecycle] + nio),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "TollgateGateway", "TollgateTelegram", "TollgateSimulators", "TollgateIPC", "TollgateTestKit", lifecycle,
             ] + nio),
         .testTarget(
             name: "ServiceTests",

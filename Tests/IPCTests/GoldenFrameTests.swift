@@ -101,3 +101,29 @@ extension IPCOkEnvelope: Equatable where Body: Equatable {
 extension IPCErrorEnvelope: Equatable {
     public static func == (a: Self, b: Self) -> Bool { a.v == b.v && a.id == b.id && a.type == b.type && a.error == b.error }
 }
+
+@Suite struct GatewayGoldenFrameTests {
+    @Test func deliver() throws {
+        let golden = try GoldenFrames()
+        let request = IPCRequestEnvelope(
+            id: "d-7", type: Deliver.type,
+            body: Deliver(deliveries: [
+                Delivery(
+                    jobID: "reminder:4242:1", epoch: 3, kind: "reminder", userID: 4242, chatID: 4242, attempt: 1,
+                    dueAtMs: 1_795_000_300_000, payload: ["step": .string("reminder")]),
+                Delivery(
+                    jobID: "paid:4243:17", epoch: 3, kind: "payment_confirmed", userID: 4243, chatID: -1_004_243, attempt: 2,
+                    dueAtMs: 1_795_000_000_000, payload: ["record_id": .number(17)]),
+            ]))
+        #expect(try IPCCoding.encode(request) == golden.payload("deliver.request"))
+        #expect(try IPCCoding.decode(IPCRequestEnvelope<Deliver>.self, from: golden.payload("deliver.request")) == request)
+        let reply = IPCOkEnvelope(
+            id: "d-7",
+            body: Deliver.Reply(results: [
+                DeliveryResult(jobID: "reminder:4242:1", outcome: .delivered),
+                DeliveryResult(jobID: "paid:4243:17", outcome: .retry, retryAfterMs: 3000, detail: "telegram flood limit"),
+            ]))
+        #expect(try IPCCoding.encode(reply) == golden.payload("deliver.reply"))
+        #expect(try IPCCoding.decode(IPCOkEnvelope<Deliver.Reply>.self, from: golden.payload("deliver.reply")) == reply)
+    }
+}

@@ -1,7 +1,7 @@
 import Foundation
 import TollgateIPC
 
-/// The golden frames of Protocols/golden, as the tests of both services read them.
+/// The golden frames of Protocols/golden (every `*.manifest.json`), as the tests of both services read them.
 public struct GoldenFrames: Sendable {
     public struct Expectation: Decodable, Sendable {
         public var error: String?
@@ -22,9 +22,11 @@ public struct GoldenFrames: Sendable {
         public var rejectedBy: String?
         public var message: JSONValue?
         public var expect: Expectation?
+        /// For frames that only some services accept (e.g. `deliver`): which; nil means every service.
+        public var services: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case name, schema, message, expect
+            case name, schema, message, expect, services
             case rejectedBy = "rejected_by"
         }
     }
@@ -40,13 +42,19 @@ public struct GoldenFrames: Sendable {
     public init(sourceFile: String = #filePath) throws {
         var dir = URL(fileURLWithPath: sourceFile).deletingLastPathComponent()
         while dir.path != "/" {
-            let candidate = dir.appendingPathComponent("Protocols/golden/manifest.json")
+            let candidate = dir.appendingPathComponent("Protocols/golden/core.manifest.json")
             if FileManager.default.fileExists(atPath: candidate.path) { break }
             dir = dir.deletingLastPathComponent()
         }
         protocolsDirectory = dir.appendingPathComponent("Protocols").path
-        let data = try Data(contentsOf: URL(fileURLWithPath: protocolsDirectory + "/golden/manifest.json"))
-        entries = try JSONDecoder().decode(Manifest.self, from: data).frames
+        let goldenDirectory = protocolsDirectory + "/golden"
+        var all: [Entry] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: goldenDirectory).sorted()
+        where name.hasSuffix(".manifest.json") {
+            let data = try Data(contentsOf: URL(fileURLWithPath: goldenDirectory + "/" + name))
+            all += try JSONDecoder().decode(Manifest.self, from: data).frames
+        }
+        entries = all
     }
 
     public var schemasDirectory: String { protocolsDirectory + "/schemas" }
@@ -63,6 +71,11 @@ public struct GoldenFrames: Sendable {
 
     public func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
 
-    /// Entries describing malformed input and the reply it must get.
-    public var badFrames: [Entry] { entries.filter { $0.name.hasPrefix("bad.") } }
+    /// Entries describing malformed input and the reply every service must give.
+    public var badFrames: [Entry] { entries.filter { $0.name.hasPrefix("bad.") && $0.services == nil } }
+
+    /// Entries describing malformed input for the request types of `service` (e.g. "bot-gateway").
+    public func badFrames(for service: String) -> [Entry] {
+        entries.filter { $0.name.hasPrefix("bad.") && ($0.services?.contains(service) ?? false) }
+    }
 }

@@ -1,0 +1,1 @@
+// TollgateCoordination: built by its issue.

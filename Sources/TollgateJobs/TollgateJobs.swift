@@ -1,0 +1,1 @@
+// TollgateJobs: built by its issue.

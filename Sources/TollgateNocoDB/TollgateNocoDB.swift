@@ -1,0 +1,1 @@
+// TollgateNocoDB: built by its issue.

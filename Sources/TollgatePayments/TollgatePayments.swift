@@ -1,0 +1,1 @@
+// TollgatePayments: built by its issue.

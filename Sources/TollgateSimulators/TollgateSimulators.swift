@@ -1,0 +1,1 @@
+// TollgateSimulators: built by its issue.

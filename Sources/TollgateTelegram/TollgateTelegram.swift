@@ -1,0 +1,1 @@
+// TollgateTelegram: built by its issue.
