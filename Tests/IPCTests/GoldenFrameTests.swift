@@ -127,3 +127,65 @@ extension IPCErrorEnvelope: Equatable {
         #expect(try IPCCoding.decode(IPCOkEnvelope<Deliver.Reply>.self, from: golden.payload("deliver.reply")) == reply)
     }
 }
+
+@Suite struct PollerGoldenFrameTests {
+    let golden = try! GoldenFrames()
+
+    func check<T: Codable & Equatable>(_ name: String, _ value: T) throws {
+        #expect(try IPCCoding.encode(value) == golden.payload(name), "\(name)")
+        #expect(try IPCCoding.decode(T.self, from: golden.payload(name)) == value, "\(name)")
+    }
+
+    @Test func scheduling() throws {
+        try check(
+            "schedule.request",
+            IPCRequestEnvelope(
+                id: "sc-1", type: Schedule.type,
+                body: Schedule(
+                    jobID: "reminder:4242:1", kind: "reminder", userID: 4242, chatID: 4242, delayMs: 300_000,
+                    payload: ["step": .string("reminder")], maxAttempts: 10)))
+        try check("schedule.reply", IPCOkEnvelope(id: "sc-1", body: Schedule.Reply(jobID: "reminder:4242:1", created: true, dueAtMs: 1_795_000_300_000)))
+        try check("cancel.request", IPCRequestEnvelope(id: "cn-1", type: Cancel.type, body: Cancel(userID: 4242, kind: "reminder")))
+        try check("cancel.reply", IPCOkEnvelope(id: "cn-1", body: Cancel.Reply(cancelled: 1)))
+        try check("user_jobs.request", IPCRequestEnvelope(id: "uj-1", type: UserJobs.type, body: UserJobs(userID: 4242)))
+        try check(
+            "user_jobs.reply",
+            IPCOkEnvelope(
+                id: "uj-1",
+                body: UserJobs.Reply(jobs: [
+                    UserJobs.Job(
+                        jobID: "reminder:4242:1", kind: "reminder", chatID: 4242, dueAtMs: 1_795_000_300_000, attempts: 0,
+                        state: .scheduled, payload: ["step": .string("reminder")])
+                ])))
+    }
+
+    @Test func paymentWatching() throws {
+        try check(
+            "watch_payment.request",
+            IPCRequestEnvelope(
+                id: "w-1", type: WatchPayment.type,
+                body: WatchPayment(userID: 4242, chatID: 4242, recordID: 17, expiresInMs: 172_800_000, notifyExpired: true)))
+        try check("watch_payment.reply", IPCOkEnvelope(id: "w-1", body: WatchPayment.Reply(created: true, expiresAtMs: 1_795_172_800_000)))
+        try check("unwatch_payment.request", IPCRequestEnvelope(id: "w-2", type: UnwatchPayment.type, body: UnwatchPayment(userID: 4242)))
+        try check("unwatch_payment.reply", IPCOkEnvelope(id: "w-2", body: UnwatchPayment.Reply(removed: true)))
+    }
+
+    /// Service-specific bad frames are refused with the expected code by a router that knows the
+    /// types (the services' own tests check the same frames against the real handlers).
+    @Test func validationRulesMatchTheGoldenBadFrames() async throws {
+        var router = IPCRouter()
+        router.register(Schedule.self) { _, _ in Schedule.Reply(jobID: "x", created: true, dueAtMs: 0) }
+        router.register(WatchPayment.self) { _, _ in WatchPayment.Reply(created: true, expiresAtMs: 0) }
+        router.register(Deliver.self) { _, _ in Deliver.Reply(results: []) }
+        let entries = golden.badFrames(for: "poller-scheduler") + golden.badFrames(for: "bot-gateway")
+        #expect(entries.count >= 4)
+        for entry in entries {
+            let reply = await router.respond(to: try golden.payload(entry.name), connection: 1, logger: .init(label: "t"))
+            let error = try IPCCoding.decode(IPCErrorEnvelope.self, from: reply.bytes)
+            #expect(error.error.code.rawValue == entry.expect?.error, "\(entry.name)")
+            if let fragment = entry.expect?.messageContains {
+                #expect(error.error.message.contains(fragment), "\(entry.name): \(error.error.message)")
+            }
+        }
+    }
+}

@@ -40,6 +40,13 @@ public struct IPCRouter: Sendable {
             } catch {
                 return Self.errorPayload(id: context.id, IPCError(.invalidRequest, IPCCoding.explain(error)))
             }
+            if let validating = request as? any IPCValidating {
+                do throws(IPCError) {
+                    try validating.validate()
+                } catch {
+                    return Self.errorPayload(id: context.id, error)
+                }
+            }
             do {
                 let reply = try await handler(request, context)
                 return IPCReplyPayload(

@@ -1,1 +1,0 @@
-// TollgateCoordination: built by its issue.
