@@ -21,26 +21,28 @@ public protocol Leadership: Sendable {
     /// `nil` otherwise.
     var currentTerm: LeaderTerm? { get }
 
-    /// Emits the current value at once, then every change: a term when this process becomes
-    /// leader, `nil` when it stops.
-    func changes() -> AsyncStream<LeaderTerm?>
+    /// Returns once ``currentTerm`` differs from `term` (at once if it already does), or when the
+    /// calling task is cancelled.
+    func waitForChange(from term: LeaderTerm?) async
 }
 
 extension Leadership {
-    /// Runs `work` for every term this process leads, cancelling it as soon as leadership is lost;
-    /// returns when the calling task is cancelled or `changes()` ends.
+    /// Runs `work` for every term this process leads, cancelling it as soon as leadership is lost
+    /// (or passes to a newer term); returns when the calling task is cancelled.
     ///
     /// `work` must honour cancellation promptly: it is how "stop leader work as soon as the lock
-    /// cannot be proven" is carried out.
+    /// cannot be proven" is carried out. It may also return early; the next term starts it again.
     public func whileLeading(_ work: @escaping @Sendable (LeaderTerm) async -> Void) async {
-        await withTaskGroup(of: Void.self) { group in
-            for await term in changes() {
-                // At most one term's work at a time: the previous one is cancelled and awaited first.
-                group.cancelAll()
-                await group.waitForAll()
-                if let term { group.addTask { await work(term) } }
+        while !Task.isCancelled {
+            guard let term = currentTerm else {
+                await waitForChange(from: nil)
+                continue
             }
-            group.cancelAll()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await work(term) }
+                await waitForChange(from: term)
+                group.cancelAll()
+            }
         }
     }
 }
