@@ -1,1 +1,3 @@
-print("not yet")
+import TollgateCLI
+
+await TollgateCommand.main()

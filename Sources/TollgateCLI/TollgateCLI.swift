@@ -1,1 +1,0 @@
-// TollgateCLI: filled in by its issue.
