@@ -108,7 +108,9 @@ let package = Package(
             ] + nio),
         .executableTarget(name: "bot-gateway", dependencies: ["TollgateGateway", "TollgateRuntime", lifecycle]),
         .executableTarget(name: "poller-scheduler", dependencies: ["TollgateScheduler", "TollgateRuntime", lifecycle]),
-        .executableTarget(name: "tollgate", dependencies: ["TollgateCLI"]),
+        .executableTarget(
+            name: "tollgate",
+            dependencies: ["TollgateCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: Test support, shared by tests and benchmarks
         .target(name: "TollgateTestKit", dependencies: ["TollgateCore", "TollgateIPC", log]),

@@ -27,7 +27,7 @@ struct BenchCommand: AsyncParsableCommand {
         let selected: [any Benchmark.Type]
         if let name {
             guard let b = BenchmarkRegistry.named(name) else {
-                throw ValidationError("unknown benchmark '\(name)'; known: \(BenchmarkRegistry.all.map(\.name).joined(separator: ", "))")
+                throw ValidationError("unknown benchmark '\(name)'; known: \(BenchmarkRegistry.all.map { $0.name }.joined(separator: ", "))")
             }
             selected = [b]
         } else {
