@@ -73,7 +73,9 @@ let package = Package(
         // NocoDB API v2 client, every request through the shared limiter.
         .target(name: "TollgateNocoDB", dependencies: ["TollgateCore", "TollgateHTTP", "TollgateCoordination", log]),
         // Telegram Bot API client.
-        .target(name: "TollgateTelegram", dependencies: ["TollgateCore", "TollgateHTTP", "TollgateCoordination", log]),
+        .target(
+            name: "TollgateTelegram",
+            dependencies: ["TollgateCore", "TollgateHTTP", "TollgateRedis", "TollgateCoordination", log]),
         // Payment watching: watch list, batch/delta polling on the leader.
         .target(
             name: "TollgatePayments",

@@ -1,1 +1,0 @@
-// TollgateSimulators: built by its issue.

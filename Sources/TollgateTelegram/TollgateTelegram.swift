@@ -1,1 +1,0 @@
-// TollgateTelegram: built by its issue.

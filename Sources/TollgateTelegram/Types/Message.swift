@@ -1,0 +1,123 @@
+/// A message (the parts Tollgate uses; unknown fields are ignored).
+public struct Message: Codable, Sendable, Hashable {
+    public var messageID: Int64
+    public var from: User?
+    public var chat: Chat
+    /// Unix time in seconds.
+    public var date: Int64
+    public var text: String?
+    public var caption: String?
+    public var photo: [PhotoSize]?
+    public var video: Video?
+    public var document: Document?
+    public var mediaGroupID: String?
+    public var replyMarkup: InlineKeyboardMarkup?
+    /// Set on the service message a group leaves behind when it becomes a supergroup.
+    public var migrateToChatID: Int64?
+
+    public init(
+        messageID: Int64, from: User? = nil, chat: Chat, date: Int64, text: String? = nil, caption: String? = nil,
+        photo: [PhotoSize]? = nil, video: Video? = nil, document: Document? = nil, mediaGroupID: String? = nil,
+        replyMarkup: InlineKeyboardMarkup? = nil, migrateToChatID: Int64? = nil
+    ) {
+        self.messageID = messageID
+        self.from = from
+        self.chat = chat
+        self.date = date
+        self.text = text
+        self.caption = caption
+        self.photo = photo
+        self.video = video
+        self.document = document
+        self.mediaGroupID = mediaGroupID
+        self.replyMarkup = replyMarkup
+        self.migrateToChatID = migrateToChatID
+    }
+
+    /// The `file_id` of the media this message carries (the largest photo size), if any.
+    public var mediaFileID: String? {
+        video?.fileID ?? document?.fileID ?? photo?.max { ($0.width * $0.height) < ($1.width * $1.height) }?.fileID
+    }
+
+    /// The bot command at the start of the text (`/start` of `/start payload` or `/start@my_bot`), if any.
+    public var command: String? {
+        guard let text, text.hasPrefix("/") else { return nil }
+        let word = text.split(separator: " ", maxSplits: 1).first.map(String.init) ?? text
+        return word.split(separator: "@", maxSplits: 1).first.map(String.init)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case messageID = "message_id"
+        case from, chat, date, text, caption, photo, video, document
+        case mediaGroupID = "media_group_id"
+        case replyMarkup = "reply_markup"
+        case migrateToChatID = "migrate_to_chat_id"
+    }
+}
+
+/// A callback query: a user pressed an inline keyboard button.
+public struct CallbackQuery: Codable, Sendable, Hashable {
+    public var id: String
+    public var from: User
+    /// The message with the button (absent for very old messages).
+    public var message: Message?
+    public var chatInstance: String?
+    /// The button's `callback_data`.
+    public var data: String?
+
+    public init(id: String, from: User, message: Message? = nil, chatInstance: String? = nil, data: String? = nil) {
+        self.id = id
+        self.from = from
+        self.message = message
+        self.chatInstance = chatInstance
+        self.data = data
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, from, message
+        case chatInstance = "chat_instance"
+        case data
+    }
+}
+
+/// One incoming update. Kinds Tollgate does not use decode with every optional member `nil`.
+public struct Update: Codable, Sendable, Hashable {
+    public var updateID: Int64
+    public var message: Message?
+    public var editedMessage: Message?
+    public var callbackQuery: CallbackQuery?
+
+    public init(
+        updateID: Int64, message: Message? = nil, editedMessage: Message? = nil, callbackQuery: CallbackQuery? = nil
+    ) {
+        self.updateID = updateID
+        self.message = message
+        self.editedMessage = editedMessage
+        self.callbackQuery = callbackQuery
+    }
+
+    /// The chat the update belongs to (per-chat ordering keys on it), if any.
+    public var chatID: Int64? {
+        message?.chat.id ?? callbackQuery?.message?.chat.id ?? editedMessage?.chat.id ?? callbackQuery?.from.id
+    }
+
+    /// The user who caused the update, if any.
+    public var user: User? {
+        message?.from ?? callbackQuery?.from ?? editedMessage?.from
+    }
+
+    /// `message`, `callback_query`, `edited_message`, or `other`.
+    public var kind: String {
+        if message != nil { return "message" }
+        if callbackQuery != nil { return "callback_query" }
+        if editedMessage != nil { return "edited_message" }
+        return "other"
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case updateID = "update_id"
+        case message
+        case editedMessage = "edited_message"
+        case callbackQuery = "callback_query"
+    }
+}
