@@ -99,15 +99,20 @@ public final class TelegramSimulator: Service, Sendable {
         let webhookClient = HTTPClient(name: "sim-webhook", maxConnections: 100, logger: logger)
         defer { webhookClient.shutdown() }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await http.run() }
             group.addTask {
                 await cancelWhenGracefulShutdown {
                     await self.deliverWebhooks(using: webhookClient)
                 }
             }
-            try await group.next()
+            // The server decides when the simulator ends (graceful shutdown drains it first);
+            // webhook delivery stops with it.
+            do {
+                try await http.run()
+            } catch {
+                group.cancelAll()
+                throw error
+            }
             group.cancelAll()
-            try await group.waitForAll()
         }
     }
 
