@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: C libraries (system-library targets; nothing above the wrappers imports them)
@@ -94,6 +95,7 @@ let package = Package(
             dependencies: [
                 "TollgateRuntime", "TollgateIPC", "TollgateRedis", "TollgateHTTP", "TollgateHTTPServer",
                 "TollgateCoordination", "TollgateTelegram", "TollgateNocoDB", log, lifecycle,
+                .product(name: "Yams", package: "Yams"),
             ]),
         .target(
             name: "TollgateScheduler",

@@ -1,0 +1,15 @@
+/// Telegram's flood limits for outbound messages, shared by every gateway process.
+///
+/// The production implementation (``SharedSendLimits``) keeps GCRA state in Redis on the Redis
+/// clock: 30 messages/s for the bot, 1/s per chat, 20/min per group.
+public protocol OutboundRateLimiter: Sendable {
+    /// Waits until `cost` messages to `chatID` may go now, and takes those slots.
+    ///
+    /// - Throws: `CancellationError` when the calling task is cancelled, or the limiter's storage
+    ///   error (Redis down): the message must not go.
+    func acquire(chatID: Int64, cost: Int) async throws
+
+    /// A 429 from Telegram: no message to `chatID`, and none at all, before `delay` from now — in
+    /// every process sharing the limiter.
+    func pushBack(chatID: Int64, by delay: Duration) async throws
+}

@@ -1,0 +1,156 @@
+import Logging
+import Synchronization
+import TollgateCore
+import TollgateRedis
+import TollgateTelegram
+
+/// The one way messages leave the gateway: Telegram's flood limits (shared through Redis with
+/// every gateway), the suppression list, retries, and honest outcomes.
+///
+/// - Before each attempt the shared limiter is asked for a slot (global, chat, group).
+/// - 429: the `retry_after` is pushed into the shared limiter — every gateway holds back — and the
+///   message is tried again (up to ``Policy/maxRateLimitRetries`` times).
+/// - 5xx, timeouts, broken connections: tried again after 1 s, 5 s, 15 s (``Policy/transientDelays``).
+/// - 403 (blocked, deactivated, kicked) and 400 "chat not found": the chat goes on the suppression
+///   list and is never tried again; later sends to it are skipped and counted.
+/// - A migrated group is followed to its new id once.
+///
+/// The sender keeps no message of its own: callers (the flow runner, the `deliver` handler, a
+/// broadcast outbox) own durability and decide what a `retryLater` means for them.
+public final class OutboundSender: Sendable {
+    /// Retry behaviour.
+    public struct Policy: Sendable {
+        /// Waits before the 2nd, 3rd, ... attempt after a transient failure.
+        public var transientDelays: [Duration]
+        /// How many 429s one send may absorb before it gives up with `retryLater`.
+        public var maxRateLimitRetries: Int
+        /// The longest single 429 wait absorbed in place; a longer one returns `retryLater` at once.
+        public var maxInlineWait: Duration
+
+        public init(
+            transientDelays: [Duration] = [.seconds(1), .seconds(5), .seconds(15)], maxRateLimitRetries: Int = 5,
+            maxInlineWait: Duration = .seconds(30)
+        ) {
+            self.transientDelays = transientDelays
+            self.maxRateLimitRetries = maxRateLimitRetries
+            self.maxInlineWait = maxInlineWait
+        }
+    }
+
+    /// Counters for `stats` and `/metrics`.
+    public struct Counters: Sendable, Equatable {
+        public var sent = 0
+        public var rateLimited = 0
+        public var transientRetries = 0
+        public var suppressedNow = 0
+        public var skippedSuppressed = 0
+        public var failedPermanently = 0
+        public var gaveUp = 0
+        public var migrated = 0
+    }
+
+    let telegram: TelegramClient
+    let limiter: any OutboundRateLimiter
+    let suppression: SuppressionList
+    let policy: Policy
+    let logger: Logger
+    private let counters = Mutex(Counters())
+
+    public init(
+        telegram: TelegramClient, limiter: any OutboundRateLimiter, suppression: SuppressionList,
+        policy: Policy = Policy(), logger: Logger
+    ) {
+        self.telegram = telegram
+        self.limiter = limiter
+        self.suppression = suppression
+        self.policy = policy
+        self.logger = logger
+    }
+
+    public var stats: Counters { counters.withLock { $0 } }
+
+    /// Sends `message`, waiting for the shared limits and retrying as the policy says.
+    ///
+    /// - Throws: `RedisError` when the suppression list or the limiter cannot be reached (nothing
+    ///   was sent), `CancellationError` when the caller is cancelled before sending.
+    public func send(_ message: OutboundMessage) async throws -> SendOutcome {
+        if let reason = try await suppression.reason(for: message.chatID) {
+            counters.withLock { $0.skippedSuppressed += 1 }
+            return .suppressed(reason: reason)
+        }
+        var target = message
+        var transientFailures = 0
+        var rateLimits = 0
+        var followedMigration = false
+        while true {
+            try await limiter.acquire(chatID: target.chatID, cost: target.cost)
+            do throws(TelegramError) {
+                let sent = try await perform(target)
+                counters.withLock { $0.sent += target.cost }
+                return .sent(sent)
+            } catch {
+                switch error.code {
+                case .rateLimited:
+                    rateLimits += 1
+                    counters.withLock { $0.rateLimited += 1 }
+                    let wait = error.retryAfter ?? .seconds(1)
+                    try await limiter.pushBack(chatID: target.chatID, by: wait)
+                    logger.warning(
+                        "telegram flood limit", metadata: ["chat": "\(target.chatID)", "retry_after_ms": "\(wait.milliseconds)"])
+                    if rateLimits > policy.maxRateLimitRetries || wait > policy.maxInlineWait {
+                        counters.withLock { $0.gaveUp += 1 }
+                        return .retryLater(after: wait, error: error, maybeSent: false)
+                    }
+                case .forbidden, .chatNotFound:
+                    try await suppression.suppress(target.chatID, reason: error.detail)
+                    counters.withLock {
+                        $0.suppressedNow += 1
+                        $0.failedPermanently += 1
+                    }
+                    logger.info("chat suppressed", metadata: ["chat": "\(target.chatID)", "reason": "\(error.detail)"])
+                    return .failed(error)
+                case .chatMigrated:
+                    guard let newID = error.migrateToChatID, !followedMigration else {
+                        counters.withLock { $0.failedPermanently += 1 }
+                        return .failed(error)
+                    }
+                    followedMigration = true
+                    counters.withLock { $0.migrated += 1 }
+                    target.chatID = newID
+                case .transient:
+                    guard transientFailures < policy.transientDelays.count else {
+                        counters.withLock { $0.gaveUp += 1 }
+                        return .retryLater(after: nil, error: error, maybeSent: error.mayHaveTakenEffect)
+                    }
+                    counters.withLock { $0.transientRetries += 1 }
+                    try await Task.sleep(for: policy.transientDelays[transientFailures])
+                    transientFailures += 1
+                case .cancelled:
+                    return .retryLater(after: nil, error: error, maybeSent: true)
+                default:
+                    // A bad request, an unreadable 200 (it may have been delivered: do not repeat it),
+                    // a wrong token: sending the same again cannot help.
+                    counters.withLock { $0.failedPermanently += 1 }
+                    return .failed(error)
+                }
+            }
+        }
+    }
+
+    private func perform(_ message: OutboundMessage) async throws(TelegramError) -> [Message] {
+        switch message.content {
+        case .text(let text):
+            return [try await telegram.sendMessage(chatID: message.chatID, text: text, replyMarkup: message.keyboard)]
+        case .media(let kind, let file, let caption):
+            return [
+                try await telegram.sendMedia(kind, chatID: message.chatID, file: file, caption: caption, replyMarkup: message.keyboard)
+            ]
+        case .mediaGroup(let items):
+            return try await telegram.sendMediaGroup(chatID: message.chatID, media: items)
+        case .edit(let messageID, let text):
+            return [
+                try await telegram.editMessageText(chatID: message.chatID, messageID: messageID, text: text, replyMarkup: message.keyboard)
+            ]
+        }
+    }
+}

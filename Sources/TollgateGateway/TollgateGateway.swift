@@ -1,1 +1,0 @@
-// TollgateGateway: filled in by its issue.
