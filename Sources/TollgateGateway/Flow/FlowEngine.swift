@@ -1,0 +1,135 @@
+/// Something the flow reacts to: a user's update, or a job the poller delivers.
+public enum FlowEvent: Sendable, Hashable {
+    case start
+    case status
+    /// Any other text.
+    case text
+    /// The "Get access" button.
+    case getAccess(callbackID: String)
+    /// A button the flow does not know (an old keyboard).
+    case otherButton(callbackID: String)
+    /// A reminder job fell due; `cycle` is the state version it was scheduled for.
+    case reminder(step: String, cycle: Int64?)
+    case paymentConfirmed
+    case paymentExpired
+    /// A free text sent by an operator through the poller (`message` jobs).
+    case message(String)
+    /// The user exceeded the inbound limit; `notify` on the first refused update of the window.
+    case overLimit(callbackID: String?, notify: Bool)
+}
+
+/// Which inline keyboard goes with a message.
+public enum FlowKeyboard: Sendable, Hashable {
+    case none
+    /// The "Get access" callback button.
+    case getAccess
+    /// A URL button to the payment page.
+    case pay
+}
+
+/// One message the flow sends, and what a replay does when it cannot know whether it went out.
+public struct FlowSend: Sendable, Hashable {
+    public enum Guarantee: Sendable, Hashable {
+        /// A replay that finds the send started but not confirmed skips it: never shown twice
+        /// (welcome, payment link, reminders — the user can always ask again).
+        case atMostOnce
+        /// A replay sends it again: never lost (the payment confirmation).
+        case atLeastOnce
+    }
+
+    public var message: FlowDefinition.Message
+    public var keyboard: FlowKeyboard
+    public var guarantee: Guarantee
+
+    public init(_ message: FlowDefinition.Message, keyboard: FlowKeyboard = .none, guarantee: Guarantee = .atMostOnce) {
+        self.message = message
+        self.keyboard = keyboard
+        self.guarantee = guarantee
+    }
+}
+
+/// One effect of a plan, carried out by ``FlowRunner`` and journaled step by step.
+public enum FlowStep: Sendable, Hashable {
+    case answerCallback(id: String, text: String?)
+    /// Find or create the user's NocoDB row (Paid = false): gives `record_id`.
+    case ensureRecord
+    /// Compare-and-set of the user's phase. With `mustMove`, a refusal or "already there" ends the
+    /// plan as skipped (a second payment confirmation shows nothing).
+    case transition(to: UserPhase, from: [UserPhase?], mustMove: Bool)
+    case send(FlowSend)
+    case watchPayment
+    case scheduleReminders
+    case cancelReminders
+}
+
+/// What to do for an event: the steps, or why nothing.
+public struct FlowPlan: Sendable, Hashable {
+    public var steps: [FlowStep]
+    /// Set when the event needs nothing (a reminder for a user who has paid).
+    public var skipReason: String?
+
+    public static func skip(_ reason: String) -> FlowPlan { FlowPlan(steps: [], skipReason: reason) }
+}
+
+/// The paid-access flow as a pure function: (event, current phase) → plan. No I/O, no clock.
+public struct FlowEngine: Sendable {
+    public let flow: FlowDefinition
+
+    public init(flow: FlowDefinition) { self.flow = flow }
+
+    static let beforePaid: [UserPhase?] = [nil, .idle, .topicSelected, .awaitingPayment]
+
+    public func plan(_ event: FlowEvent, phase: UserPhase?, stateVersion: Int64? = nil) -> FlowPlan {
+        switch event {
+        case .start:
+            if phase == .paid { return FlowPlan(steps: [.send(FlowSend(flow.alreadyPaid))]) }
+            return FlowPlan(steps: [
+                .transition(to: .idle, from: [nil], mustMove: false),
+                .send(FlowSend(flow.welcome, keyboard: .getAccess)),
+            ])
+        case .status:
+            let text = flow.status[phase?.rawValue ?? "none"] ?? flow.status["none"] ?? "Send /start."
+            return FlowPlan(steps: [.send(FlowSend(FlowDefinition.Message(text: text)))])
+        case .text:
+            guard let help = flow.help else { return .skip("no reply to free text") }
+            return FlowPlan(steps: [.send(FlowSend(FlowDefinition.Message(text: help)))])
+        case .getAccess(let id):
+            let answer = FlowStep.answerCallback(id: id, text: flow.getAccessAnswer)
+            if phase == .paid { return FlowPlan(steps: [answer, .send(FlowSend(flow.alreadyPaid))]) }
+            return FlowPlan(steps: [
+                answer, .ensureRecord,
+                .transition(to: .awaitingPayment, from: Self.beforePaid, mustMove: false),
+                .send(FlowSend(flow.payment, keyboard: flow.payButton == nil ? .none : .pay)),
+                .watchPayment, .scheduleReminders,
+            ])
+        case .otherButton(let id):
+            return FlowPlan(steps: [.answerCallback(id: id, text: nil)])
+        case .reminder(let step, let cycle):
+            guard phase == .awaitingPayment else { return .skip("not awaiting payment (\(phase?.rawValue ?? "no state"))") }
+            if let cycle, let stateVersion, cycle != stateVersion { return .skip("reminder of an earlier payment request") }
+            guard let reminder = flow.reminders.first(where: { $0.step == step }) else {
+                return .skip("no reminder step '\(step)' in the flow")
+            }
+            return FlowPlan(steps: [.send(FlowSend(reminder.message))])
+        case .paymentConfirmed:
+            if phase == .paid { return .skip("already paid") }
+            return FlowPlan(steps: [
+                .transition(to: .paid, from: Self.beforePaid, mustMove: true),
+                .send(FlowSend(flow.paid, guarantee: .atLeastOnce)), .cancelReminders,
+            ])
+        case .paymentExpired:
+            guard phase == .awaitingPayment else { return .skip("not awaiting payment") }
+            return FlowPlan(steps: [
+                .transition(to: .idle, from: [.awaitingPayment], mustMove: true), .send(FlowSend(flow.expired)),
+                .cancelReminders,
+            ])
+        case .message(let text):
+            return FlowPlan(steps: [.send(FlowSend(FlowDefinition.Message(text: text)))])
+        case .overLimit(let id, let notify):
+            var steps: [FlowStep] = []
+            if let id { steps.append(.answerCallback(id: id, text: nil)) }
+            if notify { steps.append(.send(FlowSend(FlowDefinition.Message(text: flow.rateLimited)))) }
+            return steps.isEmpty ? .skip("over the inbound limit") : FlowPlan(steps: steps)
+        }
+    }
+}

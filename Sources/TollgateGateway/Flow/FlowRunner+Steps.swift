@@ -1,0 +1,133 @@
+import TollgateCore
+import TollgateIPC
+import TollgateTelegram
+
+extension FlowRunner {
+    func execute(
+        _ step: FlowStep, key: String, scope: String, record: EffectJournal.Record, context: inout Context
+    ) async throws -> StepOutcome {
+        switch step {
+        case .answerCallback(let id, let text):
+            do throws(TelegramError) {
+                try await telegram.answerCallbackQuery(id: id, text: text)
+            } catch {
+                // Only cosmetic (the button's spinner): a lost or expired answer is not worth a retry.
+                logger.debug("callback answer failed", metadata: ["error": "\(error.code.rawValue)"])
+            }
+            return .next(result: "", sent: false)
+
+        case .ensureRecord:
+            if let id = context.recordID { return .next(result: String(id), sent: false) }
+            let id = try await directory.findOrCreate(
+                telegramID: context.user.userID, firstName: context.user.firstName, username: context.user.username)
+            context.recordID = id
+            counters.add(\.recordsEnsured)
+            return .next(result: String(id), sent: false)
+
+        case .transition(let target, let allowed, let mustMove):
+            var metadata = ["chat_id": String(context.user.chatID), "first_name": context.user.firstName]
+            if let id = context.recordID { metadata["record_id"] = String(id) }
+            switch try await states.transition(context.user.userID, to: target, from: allowed, metadata: metadata) {
+            case .moved(_, let version):
+                context.cycle = version
+                return .next(result: "m:\(version)", sent: false)
+            case .alreadyThere(let version):
+                if mustMove { return .stop(.skipped("already \(target.rawValue)")) }
+                context.cycle = version
+                return .next(result: "a:\(version)", sent: false)
+            case .refused(let current):
+                if mustMove { return .stop(.skipped("state is \(current?.rawValue ?? "none")")) }
+                return .next(result: "r", sent: false)
+            }
+
+        case .send(let send):
+            if record.isStarted(key) {
+                // Crashed between sending and recording: Telegram may or may not have it.
+                counters.add(\.ambiguousSends)
+                if send.guarantee == .atMostOnce {
+                    logger.warning("not repeating a send that may have gone out", metadata: ["scope": "\(scope)"])
+                    return .next(result: "ambiguous-skipped", sent: false)
+                }
+                logger.warning("repeating a send that may have gone out", metadata: ["scope": "\(scope)"])
+            }
+            try await journal.markStarted(scope, key)
+            let outcome = try await sender.send(render(send, context))
+            switch outcome {
+            case .sent(let messages):
+                counters.add(\.messagesSent)
+                return .next(result: "sent:\(messages.first?.messageID ?? 0)", sent: true)
+            case .suppressed(let reason):
+                return .note(result: "suppressed", .skipped("chat suppressed (\(reason))"))
+            case .failed(let error):
+                if error.isPermanentForChat { return .note(result: "suppressed", .skipped("chat suppressed (\(error.detail))")) }
+                return .note(result: "failed", .failed(error.detail))
+            case .retryLater(let after, let error, let maybeSent):
+                if !maybeSent { try await journal.clear(scope, key) }
+                return .retry(after: after, "telegram: \(error.code.rawValue)")
+            }
+
+        case .watchPayment:
+            guard let recordID = context.recordID else { return .next(result: "no-record", sent: false) }
+            _ = try await poller.watchPayment(
+                WatchPayment(
+                    userID: context.user.userID, chatID: context.user.chatID, recordID: recordID,
+                    expiresInMs: max(1000, flow.watchFor.milliseconds), notifyExpired: true))
+            return .next(result: "", sent: false)
+
+        case .scheduleReminders:
+            let cycle = context.cycle ?? 0
+            for reminder in flow.reminders {
+                _ = try await poller.schedule(
+                    Schedule(
+                        jobID: "reminder:\(context.user.userID):\(cycle):\(reminder.step)", kind: "reminder",
+                        userID: context.user.userID, chatID: context.user.chatID, delayMs: reminder.delay.milliseconds,
+                        payload: ["step": .string(reminder.step), "cycle": .number(Double(cycle))]))
+            }
+            return .next(result: "", sent: false)
+
+        case .cancelReminders:
+            let reply = try await poller.cancel(Cancel(userID: context.user.userID, kind: "reminder"))
+            return .next(result: String(reply.cancelled), sent: false)
+        }
+    }
+
+    /// The message with its placeholders filled and its keyboard.
+    func render(_ send: FlowSend, _ context: Context) -> OutboundMessage {
+        var values = [
+            "first_name": context.user.firstName, "user_id": String(context.user.userID),
+            "invite_link": flow.inviteLink,
+        ]
+        values["record_id"] = context.recordID.map(String.init) ?? ""
+        values["payment_url"] = FlowTemplate.render(flow.paymentURL, values)
+        let text = FlowTemplate.render(send.message.text, values)
+        let keyboard: InlineKeyboardMarkup?
+        switch send.keyboard {
+        case .none: keyboard = nil
+        case .getAccess: keyboard = InlineKeyboardMarkup([[.callback(flow.getAccessButton, data: FlowDefinition.getAccessData)]])
+        case .pay: keyboard = flow.payButton.map { InlineKeyboardMarkup([[.link($0, url: values["payment_url"]!)]]) }
+        }
+        let chat = context.user.chatID
+        guard let media = send.message.media else { return .text(text, to: chat, keyboard: keyboard) }
+        return OutboundMessage(chatID: chat, content: .media(media.kind, media.file, caption: text), keyboard: keyboard)
+    }
+}
+
+/// Counters of the flow, for `stats`.
+public final class FlowCounters: Sendable {
+    public struct Values: Sendable, Equatable {
+        public var messagesSent = 0
+        public var ambiguousSends = 0
+        public var recordsEnsured = 0
+    }
+    private let values = Mutex(Values())
+
+    public init() {}
+
+    public var snapshot: Values { values.withLock { $0 } }
+
+    func add(_ field: WritableKeyPath<Values, Int>) {
+        values.withLock { $0[keyPath: field] += 1 }
+    }
+}
+
+import Synchronization

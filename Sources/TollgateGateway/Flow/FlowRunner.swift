@@ -1,0 +1,155 @@
+import Logging
+import Synchronization
+import TollgateCore
+import TollgateIPC
+import TollgateRedis
+import TollgateTelegram
+
+/// Who the flow is talking to.
+public struct FlowUser: Sendable, Hashable {
+    public var userID: Int64
+    public var chatID: Int64
+    public var firstName: String
+    public var username: String?
+
+    public init(userID: Int64, chatID: Int64, firstName: String, username: String? = nil) {
+        self.userID = userID
+        self.chatID = chatID
+        self.firstName = firstName
+        self.username = username
+    }
+}
+
+/// How a run ended.
+public enum FlowRunResult: Sendable, Hashable {
+    /// Every step done; `sent` messages went out now (0 on a replay of finished work).
+    case done(sent: Int)
+    /// Nothing to do, or the chat is suppressed.
+    case skipped(String)
+    /// A message can never be sent (bad request): the rest was carried out.
+    case failed(String)
+    /// This unit was finished before (`outcome` as recorded).
+    case alreadyDone(String)
+    /// Stopped at a step that must be tried again later; finished steps stay done.
+    case retry(after: Duration?, String)
+}
+
+/// Carries out a ``FlowPlan`` step by step, journaling each (``EffectJournal``) so that running the
+/// same unit again — after a crash, a redelivered job, a replayed update — repeats nothing that
+/// already happened.
+public struct FlowRunner: Sendable {
+    public let engine: FlowEngine
+    let journal: EffectJournal
+    let states: UserStateStore
+    let sender: OutboundSender
+    let telegram: TelegramClient
+    let directory: any UserDirectory
+    let poller: any PollerRequests
+    let counters: FlowCounters
+    let logger: Logger
+
+    public init(
+        engine: FlowEngine, journal: EffectJournal, states: UserStateStore, sender: OutboundSender, telegram: TelegramClient,
+        directory: any UserDirectory, poller: any PollerRequests, counters: FlowCounters = FlowCounters(), logger: Logger
+    ) {
+        self.engine = engine
+        self.journal = journal
+        self.states = states
+        self.sender = sender
+        self.telegram = telegram
+        self.directory = directory
+        self.poller = poller
+        self.counters = counters
+        self.logger = logger
+    }
+
+    var flow: FlowDefinition { engine.flow }
+
+    /// Runs `event` for `user` as the unit `scope` (`u:<update_id>`, `j:<job_id>`).
+    ///
+    /// - Throws: what the infrastructure throws (Redis, NocoDB, the poller socket): the unit is
+    ///   unfinished and must be run again later.
+    public func run(scope: String, event: FlowEvent, user: FlowUser) async throws -> FlowRunResult {
+        var record = try await journal.load(scope)
+        if let outcome = record.outcome { return .alreadyDone(outcome) }
+        let state = try await states.state(of: user.userID)
+        // The plan depends on the phase seen the first time: a replay plans with that same phase.
+        let phase: UserPhase?
+        let version: Int64?
+        if let planned = record.result("plan") {
+            let parts = planned.split(separator: "@", maxSplits: 1)
+            phase = UserPhase(rawValue: String(parts.first ?? ""))
+            version = parts.count > 1 ? Int64(parts[1]) : nil
+        } else {
+            phase = state?.phase
+            version = state?.version
+            try await journal.markDone(scope, "plan", result: "\(phase?.rawValue ?? "none")@\(version ?? 0)")
+            record.steps["plan"] = "d:\(phase?.rawValue ?? "none")@\(version ?? 0)"
+        }
+        let plan = engine.plan(event, phase: phase, stateVersion: version)
+        if let reason = plan.skipReason {
+            try await journal.finish(scope, outcome: "skipped:\(reason)")
+            return .skipped(reason)
+        }
+        var context = Context(user: user, recordID: state?.metadata["record_id"].flatMap { Int64($0) }, cycle: state?.version)
+        var sent = 0
+        var endNote: FlowRunResult?
+        for (index, step) in plan.steps.enumerated() {
+            let key = "s\(index)"
+            if let result = record.result(key) {
+                context.restore(step, result)
+                continue
+            }
+            let outcome = try await execute(step, key: key, scope: scope, record: record, context: &context)
+            switch outcome {
+            case .next(let result, let didSend):
+                try await journal.markDone(scope, key, result: result)
+                if didSend { sent += 1 }
+            case .stop(let result):
+                try await journal.finish(scope, outcome: outcomeText(result))
+                return result
+            case .note(let result, let note):
+                try await journal.markDone(scope, key, result: result)
+                endNote = endNote ?? note
+            case .retry(let after, let detail):
+                return .retry(after: after, detail)
+            }
+        }
+        let final = endNote ?? .done(sent: sent)
+        try await journal.finish(scope, outcome: outcomeText(final))
+        return final
+    }
+
+    func outcomeText(_ result: FlowRunResult) -> String {
+        switch result {
+        case .done: "done"
+        case .skipped(let r): "skipped:\(r)"
+        case .failed(let r): "failed:\(r)"
+        case .alreadyDone(let r): r
+        case .retry(_, let r): "retry:\(r)"
+        }
+    }
+
+    /// The values texts and steps need.
+    struct Context {
+        var user: FlowUser
+        var recordID: Int64?
+        var cycle: Int64?
+
+        mutating func restore(_ step: FlowStep, _ result: String) {
+            switch step {
+            case .ensureRecord: if let id = Int64(result) { recordID = id }
+            case .transition:
+                if let v = Int64(result.dropFirst(2)), result.hasPrefix("m:") || result.hasPrefix("a:") { cycle = v }
+            default: break
+            }
+        }
+    }
+
+    enum StepOutcome {
+        case next(result: String, sent: Bool)
+        case note(result: String, FlowRunResult)
+        case stop(FlowRunResult)
+        case retry(after: Duration?, String)
+    }
+}
