@@ -91,6 +91,8 @@ public struct FlowRunner: Sendable {
             try await journal.finish(scope, outcome: "skipped:\(reason)")
             return .skipped(reason)
         }
+        var user = user
+        if user.firstName.isEmpty { user.firstName = state?.metadata["first_name"] ?? "there" }
         var context = Context(user: user, recordID: state?.metadata["record_id"].flatMap { Int64($0) }, cycle: state?.version)
         var sent = 0
         var endNote: FlowRunResult?

@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import Synchronization
+import TollgateCore
+import TollgateHTTPServer
+import TollgateRedis
+import TollgateTelegram
+
+/// The webhook endpoint: Telegram POSTs each update here with `X-Telegram-Bot-Api-Secret-Token`.
+///
+/// - A missing or wrong secret: 401, nothing read, nothing recorded.
+/// - A body that is not an update: 400, nothing recorded.
+/// - Otherwise the update is recorded in the ``UpdateJournal`` (dedup by `update_id`) and only
+///   then answered 200; if Redis cannot take it, 503 — Telegram retries later.
+///
+/// Any gateway instance may receive webhooks; the leader's ``UpdateProcessor`` handles them.
+public final class WebhookReceiver: Sendable {
+    public struct Counters: Sendable, Equatable {
+        public var accepted = 0
+        public var duplicates = 0
+        public var unauthorized = 0
+        public var malformed = 0
+        public var unavailable = 0
+    }
+
+    let path: String
+    let secret: Secret
+    let journal: UpdateJournal
+    let redis: RedisClientPool
+    let logger: Logger
+    let counters = Mutex(Counters())
+
+    /// - Parameter path: the path of `WEBHOOK_URL` (`/telegram/webhook`); other paths are 404.
+    public init(path: String, secret: Secret, journal: UpdateJournal, redis: RedisClientPool, logger: Logger) {
+        self.path = path.isEmpty ? "/" : path
+        self.secret = secret
+        self.journal = journal
+        self.redis = redis
+        self.logger = logger
+    }
+
+    public var stats: Counters { counters.withLock { $0 } }
+
+    public func handle(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+        guard request.path == path else { return .text("not found", status: 404) }
+        guard request.method == "POST" else { return .text("method not allowed", status: 405) }
+        guard let given = request.header("X-Telegram-Bot-Api-Secret-Token"),
+            Self.constantTimeEquals(Array(given.utf8), Array(secret.exposedValue.utf8))
+        else {
+            counters.withLock { $0.unauthorized += 1 }
+            logger.warning("webhook request with a missing or wrong secret token refused")
+            return .text("unauthorized", status: 401)
+        }
+        guard let update = try? JSONDecoder().decode(Update.self, from: Data(request.body)) else {
+            counters.withLock { $0.malformed += 1 }
+            return .text("not a Telegram update", status: 400)
+        }
+        do {
+            let result = try await journal.record([update], commitOffset: nil, on: redis.next())
+            counters.withLock {
+                $0.accepted += result.recorded
+                $0.duplicates += result.duplicates
+            }
+            return .text("ok")
+        } catch {
+            counters.withLock { $0.unavailable += 1 }
+            logger.warning("webhook update not recorded", metadata: ["error": "\(error)"])
+            return HTTPServerResponse(status: 503, headers: [("Retry-After", "1")], body: Array("try again".utf8))
+        }
+    }
+
+    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(a.count == b.count ? 0 : 1)
+        for i in 0..<max(a.count, b.count) {
+            difference |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0)
+        }
+        return difference == 0
+    }
+}

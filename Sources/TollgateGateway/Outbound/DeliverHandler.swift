@@ -1,0 +1,107 @@
+import Logging
+import Synchronization
+import TollgateCore
+import TollgateIPC
+
+/// The `deliver` request (Protocols/gateway.md): due jobs from the poller, shown to users.
+///
+/// Each delivery runs the flow as the unit `j:<job_id>` of the effect journal: a job id seen
+/// before is answered from its recorded outcome (`duplicate` when it was delivered) without
+/// sending again, and a job interrupted by a crash resumes where it stopped. A reply is given only
+/// after every message was sent or failed for good. One chat's deliveries run in batch order,
+/// different chats concurrently.
+public struct DeliverHandler: Sendable {
+    public struct Counters: Sendable, Equatable {
+        public var outcomes: [String: Int] = [:]
+    }
+
+    let runner: FlowRunner
+    let concurrency: Int
+    let logger: Logger
+    let counters: Mutex<Counters>
+
+    public init(runner: FlowRunner, concurrency: Int = 64, logger: Logger) {
+        self.runner = runner
+        self.concurrency = concurrency
+        self.logger = logger
+        self.counters = Mutex(Counters())
+    }
+
+    public func handle(_ request: Deliver) async -> Deliver.Reply {
+        var byChat: [Int64: [Int]] = [:]
+        var order: [Int64] = []
+        for (index, delivery) in request.deliveries.enumerated() {
+            if byChat[delivery.chatID] == nil { order.append(delivery.chatID) }
+            byChat[delivery.chatID, default: []].append(index)
+        }
+        var results = [DeliveryResult?](repeating: nil, count: request.deliveries.count)
+        await withTaskGroup(of: [(Int, DeliveryResult)].self) { group in
+            var running = 0
+            for chat in order {
+                if running >= concurrency, let done = await group.next() {
+                    for (i, r) in done { results[i] = r }
+                    running -= 1
+                }
+                let indexes = byChat[chat]!
+                group.addTask {
+                    var out: [(Int, DeliveryResult)] = []
+                    for i in indexes { out.append((i, await self.deliver(request.deliveries[i]))) }
+                    return out
+                }
+                running += 1
+            }
+            for await done in group { for (i, r) in done { results[i] = r } }
+        }
+        let final = results.map { $0! }
+        counters.withLock { c in for r in final { c.outcomes[r.outcome.rawValue, default: 0] += 1 } }
+        return Deliver.Reply(results: final)
+    }
+
+    public var stats: Counters { counters.withLock { $0 } }
+
+    func deliver(_ d: Delivery) async -> DeliveryResult {
+        let event: FlowEvent
+        switch d.kind {
+        case "reminder":
+            guard case .string(let step)? = d.payload["step"] else {
+                return DeliveryResult(jobID: d.jobID, outcome: .failed, detail: "reminder without payload.step")
+            }
+            var cycle: Int64?
+            if case .number(let n)? = d.payload["cycle"] { cycle = Int64(n) }
+            event = .reminder(step: step, cycle: cycle)
+        case "payment_confirmed": event = .paymentConfirmed
+        case "payment_expired": event = .paymentExpired
+        case "message":
+            guard case .string(let text)? = d.payload["text"], !text.isEmpty, text.utf16.count <= 4096 else {
+                return DeliveryResult(jobID: d.jobID, outcome: .failed, detail: "message without a valid payload.text")
+            }
+            event = .message(text)
+        default:
+            return DeliveryResult(jobID: d.jobID, outcome: .failed, detail: "unknown kind '\(d.kind)'")
+        }
+        let user = FlowUser(userID: d.userID, chatID: d.chatID, firstName: "")
+        do {
+            switch try await runner.run(scope: "j:\(d.jobID)", event: event, user: user) {
+            case .done:
+                return DeliveryResult(jobID: d.jobID, outcome: .delivered)
+            case .skipped(let reason):
+                return DeliveryResult(jobID: d.jobID, outcome: .skipped, detail: reason)
+            case .failed(let reason):
+                return DeliveryResult(jobID: d.jobID, outcome: .failed, detail: reason)
+            case .alreadyDone(let outcome):
+                if outcome.hasPrefix("skipped:") {
+                    return DeliveryResult(jobID: d.jobID, outcome: .skipped, detail: String(outcome.dropFirst(8)))
+                }
+                if outcome.hasPrefix("failed:") {
+                    return DeliveryResult(jobID: d.jobID, outcome: .failed, detail: String(outcome.dropFirst(7)))
+                }
+                return DeliveryResult(jobID: d.jobID, outcome: .duplicate)
+            case .retry(let after, let detail):
+                return DeliveryResult(jobID: d.jobID, outcome: .retry, retryAfterMs: after?.milliseconds, detail: detail)
+            }
+        } catch {
+            logger.warning("delivery failed, the poller will retry", metadata: ["job": "\(d.jobID)", "error": "\(error)"])
+            return DeliveryResult(jobID: d.jobID, outcome: .retry, retryAfterMs: 1000, detail: "gateway: \(error)")
+        }
+    }
+}
