@@ -10,7 +10,7 @@ import TollgateIPC
 /// sending again, and a job interrupted by a crash resumes where it stopped. A reply is given only
 /// after every message was sent or failed for good. One chat's deliveries run in batch order,
 /// different chats concurrently.
-public struct DeliverHandler: Sendable {
+public final class DeliverHandler: Sendable {
     public struct Counters: Sendable, Equatable {
         public var outcomes: [String: Int] = [:]
     }
