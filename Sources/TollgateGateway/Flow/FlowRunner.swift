@@ -45,7 +45,7 @@ public struct FlowRunner: Sendable {
     let telegram: TelegramClient
     let directory: any UserDirectory
     let poller: any PollerRequests
-    let counters: FlowCounters
+    public let counters: FlowCounters
     let logger: Logger
 
     public init(
