@@ -4,6 +4,7 @@ import Synchronization
 import TollgateCoordination
 import TollgateCore
 import TollgateRedis
+import TollgateRuntime
 import TollgateTelegram
 
 /// Long polling while this gateway leads: `getUpdates` (timeout ~30 s, `message` +
@@ -44,20 +45,20 @@ public final class LongPoller: Service, Sendable {
     let leadership: any Leadership
     let redis: RedisClient
     let settings: Settings
-    let heartbeat: (@Sendable () async -> Void)?
+    let liveness: Liveness?
     let logger: Logger
     let counters = Mutex(Counters())
 
     public init(
         telegram: TelegramClient, journal: UpdateJournal, leadership: any Leadership, redis: RedisClient,
-        settings: Settings = Settings(), heartbeat: (@Sendable () async -> Void)? = nil, logger: Logger
+        settings: Settings = Settings(), liveness: Liveness? = nil, logger: Logger
     ) {
         self.telegram = telegram
         self.journal = journal
         self.leadership = leadership
         self.redis = redis
         self.settings = settings
-        self.heartbeat = heartbeat
+        self.liveness = liveness
         self.logger = logger
     }
 
@@ -80,12 +81,15 @@ public final class LongPoller: Service, Sendable {
     }
 
     func poll() async {
+        // Beats only while polling: a follower has no loop to vouch for.
+        let heartbeat = liveness?.register("telegram-poll", maxSilence: .seconds(settings.timeoutSeconds + 60))
+        defer { heartbeat?.retire() }
         var backoff = Backoff(base: .seconds(1), cap: .seconds(30))
         var webhookChecked = false
         var offset: Int64?
         var offsetLoaded = false
         while !Task.isCancelled {
-            await heartbeat?()
+            await heartbeat?.checkpoint()
             do {
                 if !webhookChecked {
                     // A webhook left over from webhook mode makes every getUpdates a 409.

@@ -5,6 +5,7 @@ import Synchronization
 import TollgateCoordination
 import TollgateCore
 import TollgateRedis
+import TollgateRuntime
 import TollgateTelegram
 
 /// Handles recorded updates (``UpdateJournal``) while this gateway leads: one chat's updates
@@ -58,7 +59,7 @@ public final class UpdateProcessor: Service, Sendable {
     let reader: RedisClient
     let writer: RedisClientPool
     let settings: Settings
-    let heartbeat: (@Sendable () async -> Void)?
+    let liveness: Liveness?
     let logger: Logger
     let counters = Mutex(Counters())
     private let lanes = Mutex<ChatLanes<UpdateJournal.Entry>?>(nil)
@@ -67,7 +68,7 @@ public final class UpdateProcessor: Service, Sendable {
     public init(
         journal: UpdateJournal, runner: FlowRunner, inboundLimit: InboundLimit, suppression: SuppressionList,
         leadership: any Leadership, reader: RedisClient, writer: RedisClientPool, settings: Settings = Settings(),
-        heartbeat: (@Sendable () async -> Void)? = nil, logger: Logger
+        liveness: Liveness? = nil, logger: Logger
     ) {
         self.journal = journal
         self.runner = runner
@@ -77,7 +78,7 @@ public final class UpdateProcessor: Service, Sendable {
         self.reader = reader
         self.writer = writer
         self.settings = settings
-        self.heartbeat = heartbeat
+        self.liveness = liveness
         self.logger = logger
     }
 
@@ -135,10 +136,12 @@ public final class UpdateProcessor: Service, Sendable {
     }
 
     private func readLoop(into lanes: ChatLanes<UpdateJournal.Entry>) async {
+        let heartbeat = liveness?.register("update-processor", maxSilence: settings.readBlock + .seconds(30))
+        defer { heartbeat?.retire() }
         var backoff = Backoff(base: .milliseconds(100), cap: .seconds(5))
         var pendingCursor: String? = "0"
         while !Task.isCancelled, !draining.load(ordering: .acquiring) {
-            await heartbeat?()
+            await heartbeat?.checkpoint()
             do throws(RedisError) {
                 if pendingCursor == "0" { try await journal.ensureGroup(reader) }
                 if lanes.count >= settings.maxInFlight {

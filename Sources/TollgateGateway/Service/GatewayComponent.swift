@@ -1,0 +1,111 @@
+import Logging
+import ServiceLifecycle
+import TollgateCoordination
+import TollgateCore
+import TollgateHTTP
+import TollgateHTTPServer
+import TollgateIPC
+import TollgateRedis
+import TollgateRuntime
+import TollgateTelegram
+
+/// What the gateway gets from the shared coordination layer and the payments side.
+public struct GatewayDependencies: Sendable {
+    /// Telegram's flood limits, shared through Redis by every gateway.
+    public var limiter: any OutboundRateLimiter
+    /// Find-or-create of the user's NocoDB row, through the shared NocoDB limiter.
+    public var directory: any UserDirectory
+    /// The gateway's leader election (one poller and one processor per bot token).
+    public var leadership: any Leadership
+    /// Services the dependencies need running (the election itself).
+    public var services: [any Service]
+
+    public init(
+        limiter: any OutboundRateLimiter, directory: any UserDirectory, leadership: any Leadership,
+        services: [any Service]
+    ) {
+        self.limiter = limiter
+        self.directory = directory
+        self.leadership = leadership
+        self.services = services
+    }
+}
+
+/// Builds bot-gateway's components on a ``ServiceHost``: the Telegram client, the sender, the
+/// flow, inbound (long polling or webhook) and the update processor; registers `deliver`, stats,
+/// health and the status line. Returns the services to run.
+public enum GatewayComponent {
+    public static func make(
+        host: ServiceHost, config: GatewayConfiguration, dependencies: GatewayDependencies
+    ) -> [any Service] {
+        let logger = host.logger
+        let keys = host.keys
+        let http = HTTPClient(name: "telegram", maxConnections: 64, logger: logger)
+        let telegram = TelegramClient(
+            token: config.botToken, apiURL: config.telegramAPI, http: http,
+            mediaCache: RedisMediaCache(redis: host.redis, keys: keys, botID: botID(config.botToken), logger: logger),
+            logger: logger)
+        let suppression = SuppressionList(redis: host.redis, keys: keys)
+        let sender = OutboundSender(
+            telegram: telegram, limiter: dependencies.limiter, suppression: suppression,
+            policy: .init(transientDelays: config.sendRetryDelays), logger: logger)
+        let states = UserStateStore(redis: host.redis, keys: keys, ttl: config.stateTTL)
+        let ipc = IPCClient(path: host.settings.pollerSocketPath, maxFrameBytes: host.settings.ipcMaxFrameBytes, logger: logger)
+        let runner = FlowRunner(
+            engine: FlowEngine(flow: config.flow), journal: EffectJournal(redis: host.redis, keys: keys), states: states,
+            sender: sender, telegram: telegram, directory: dependencies.directory,
+            poller: PollerLink(client: ipc, logger: logger), logger: logger)
+        let journal = UpdateJournal(keys: keys)
+        let processor = UpdateProcessor(
+            journal: journal, runner: runner,
+            inboundLimit: InboundLimit(redis: host.redis, keys: keys, limit: config.inboundLimit, window: config.inboundWindow),
+            suppression: suppression, leadership: dependencies.leadership,
+            reader: host.makeRedisClient(name: "gw-inbound-reader"), writer: host.redis,
+            settings: .init(workers: config.workers), liveness: host.liveness, logger: logger)
+        let deliver = DeliverHandler(runner: runner, logger: logger)
+        host.register(Deliver.self) { request, _ in await deliver.handle(request) }
+
+        // Graceful shutdown runs in reverse order: inbound stops first, then the processor drains,
+        // then the election lets go of the lock, and the HTTP client closes last.
+        var services: [any Service] = [TelegramClientCloser(http: http)] + dependencies.services + [processor]
+        var poller: LongPoller?
+        var receiver: WebhookReceiver?
+        switch config.mode {
+        case .polling:
+            let p = LongPoller(
+                telegram: telegram, journal: journal, leadership: dependencies.leadership,
+                redis: host.makeRedisClient(name: "gw-poller"), settings: .init(timeoutSeconds: config.pollTimeoutSeconds),
+                liveness: host.liveness, logger: logger)
+            poller = p
+            services.append(p)
+        case .webhook(let url, let path, let secret, let listen, let maxConnections):
+            let r = WebhookReceiver(path: path, secret: secret, journal: journal, redis: host.redis, logger: logger)
+            receiver = r
+            let target: HTTPListenTarget = host.listenFD(named: "webhook").map { .descriptor($0.fd) } ?? listen
+            services.append(
+                HTTPServer(name: "webhook", target: target, maxBodyBytes: 1 << 20, logger: logger) { await r.handle($0) })
+            services.append(
+                WebhookRegistrar(
+                    telegram: telegram, url: url, secret: secret, maxConnections: maxConnections,
+                    leadership: dependencies.leadership, logger: logger))
+        }
+
+        registerObservability(
+            host: host, telegram: telegram, sender: sender, processor: processor, poller: poller, receiver: receiver,
+            deliver: deliver, runner: runner, leadership: dependencies.leadership, mode: config.mode)
+        return services
+    }
+
+    static func botID(_ token: Secret) -> String {
+        token.exposedValue.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "bot"
+    }
+}
+
+/// Shuts the Telegram HTTP client down when the service stops.
+struct TelegramClientCloser: Service {
+    let http: HTTPClient
+    func run() async throws {
+        try? await gracefulShutdown()
+        http.shutdown()
+    }
+}
