@@ -128,11 +128,24 @@ extension TelegramClient {
                 await cache.remove(key: key)
             }
         }
-        let message: Message = try await call(method, parameters(file))
-        if let fileID = message.mediaFileID {
-            await cache.store(fileID: fileID, forKey: key)
+        switch await uploads.join(key) {
+        case .follower(let fileID?):
+            let message: Message = try await call(method, parameters(.fileID(fileID)))
+            noteUploadAvoided()
+            return message
+        case .follower(nil):
+            return try await call(method, parameters(file))
+        case .leader:
+            do throws(TelegramError) {
+                let message: Message = try await call(method, parameters(file))
+                if let fileID = message.mediaFileID { await cache.store(fileID: fileID, forKey: key) }
+                uploads.finish(key, fileID: message.mediaFileID)
+                return message
+            } catch {
+                uploads.finish(key, fileID: nil)
+                throw error
+            }
         }
-        return message
     }
 
     /// `sendMediaGroup`: 2-10 items shown as an album. Uploads are attached as `attach://fileN`

@@ -48,6 +48,7 @@ public final class TelegramClient: Sendable {
     private let http: HTTPClient
     private let logger: Logger
     private let counters = Mutex(Stats())
+    let uploads = UploadSingleFlight()
 
     /// - Parameters:
     ///   - apiURL: `TELEGRAM_API_URL`; a trailing `/` is ignored.

@@ -61,7 +61,9 @@ func withGateway<T>(
         let http = HTTPClient(name: "gw-test", logger: quietLogger)
         defer { http.shutdown() }
         let base = try await simulator.baseURL()
-        let telegram = TelegramClient(token: Secret(testToken), apiURL: base, http: http, logger: quietLogger)
+        let telegram = TelegramClient(
+            token: Secret(testToken), apiURL: base, http: http,
+            mediaCache: RedisMediaCache(redis: pool, keys: keys, botID: "654321", logger: quietLogger), logger: quietLogger)
         let journal = UpdateJournal(keys: keys)
         let states = UserStateStore(redis: pool, keys: keys)
         let suppression = SuppressionList(redis: pool, keys: keys)
