@@ -50,8 +50,10 @@ extension FlowRunner {
                 }
                 logger.warning("repeating a send that may have gone out", metadata: ["scope": "\(scope)"])
             }
-            try await journal.markStarted(scope, key)
-            let outcome = try await sender.send(render(send, context))
+            let journal = self.journal
+            let outcome = try await sender.send(render(send, context)) {
+                try await journal.markStarted(scope, key)
+            }
             switch outcome {
             case .sent(let messages):
                 counters.add(\.messagesSent)
@@ -62,7 +64,7 @@ extension FlowRunner {
                 if error.isPermanentForChat { return .note(result: "suppressed", .skipped("chat suppressed (\(error.detail))")) }
                 return .note(result: "failed", .failed(error.detail))
             case .retryLater(let after, let error, let maybeSent):
-                if !maybeSent { try await journal.clear(scope, key) }
+                if !maybeSent { try await self.journal.clear(scope, key) }
                 return .retry(after: after, "telegram: \(error.code.rawValue)")
             }
 

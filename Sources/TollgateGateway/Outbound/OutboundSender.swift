@@ -26,14 +26,19 @@ public final class OutboundSender: Sendable {
         public var maxRateLimitRetries: Int
         /// The longest single 429 wait absorbed in place; a longer one returns `retryLater` at once.
         public var maxInlineWait: Duration
+        /// Sends leave this process at least this far apart (the global limit's spacing): a stall
+        /// between the shared limiter's grant and the HTTP call (a busy machine) cannot turn into a
+        /// bunch of messages arriving at Telegram together. `nil`: no local pacing.
+        public var localSpacing: Duration?
 
         public init(
             transientDelays: [Duration] = [.seconds(1), .seconds(5), .seconds(15)], maxRateLimitRetries: Int = 5,
-            maxInlineWait: Duration = .seconds(30)
+            maxInlineWait: Duration = .seconds(30), localSpacing: Duration? = nil
         ) {
             self.transientDelays = transientDelays
             self.maxRateLimitRetries = maxRateLimitRetries
             self.maxInlineWait = maxInlineWait
+            self.localSpacing = localSpacing
         }
     }
 
@@ -55,6 +60,7 @@ public final class OutboundSender: Sendable {
     let policy: Policy
     let logger: Logger
     private let counters = Mutex(Counters())
+    private let nextDeparture = Mutex(ContinuousClock.now)
 
     public init(
         telegram: TelegramClient, limiter: any OutboundRateLimiter, suppression: SuppressionList,
@@ -73,7 +79,13 @@ public final class OutboundSender: Sendable {
     ///
     /// - Throws: `RedisError` when the suppression list or the limiter cannot be reached (nothing
     ///   was sent), `CancellationError` when the caller is cancelled before sending.
-    public func send(_ message: OutboundMessage) async throws -> SendOutcome {
+    ///
+    /// - Parameter beforeDeparture: called once, right before the first HTTP request leaves — after
+    ///   every wait for the limits — so a caller can journal "this may now reach the user" as late
+    ///   as possible (a crash while waiting for a slot leaves nothing ambiguous).
+    public func send(
+        _ message: OutboundMessage, beforeDeparture: (@Sendable () async throws -> Void)? = nil
+    ) async throws -> SendOutcome {
         if let reason = try await suppression.reason(for: message.chatID) {
             counters.withLock { $0.skippedSuppressed += 1 }
             return .suppressed(reason: reason)
@@ -82,8 +94,14 @@ public final class OutboundSender: Sendable {
         var transientFailures = 0
         var rateLimits = 0
         var followedMigration = false
+        var departed = false
         while true {
             try await limiter.acquire(chatID: target.chatID, cost: target.cost)
+            try await pace(cost: target.cost)
+            if !departed {
+                try await beforeDeparture?()
+                departed = true
+            }
             do throws(TelegramError) {
                 let sent = try await perform(target)
                 counters.withLock { $0.sent += target.cost }
@@ -135,6 +153,17 @@ public final class OutboundSender: Sendable {
                 }
             }
         }
+    }
+
+    /// Waits for this process's next departure slot (see ``Policy/localSpacing``).
+    private func pace(cost: Int) async throws {
+        guard let spacing = policy.localSpacing else { return }
+        let slot = nextDeparture.withLock { next -> ContinuousClock.Instant in
+            let slot = max(next, .now)
+            next = slot + spacing * cost
+            return slot
+        }
+        if slot > .now { try await Task.sleep(until: slot, clock: .continuous) }
     }
 
     private func perform(_ message: OutboundMessage) async throws(TelegramError) -> [Message] {

@@ -48,7 +48,9 @@ public enum GatewayComponent {
         let suppression = SuppressionList(redis: host.redis, keys: keys)
         let sender = OutboundSender(
             telegram: telegram, limiter: dependencies.limiter, suppression: suppression,
-            policy: .init(transientDelays: config.sendRetryDelays), logger: logger)
+            policy: .init(
+                transientDelays: config.sendRetryDelays, localSpacing: .microseconds(Int64(1_000_000 / config.globalRate))),
+            logger: logger)
         let states = UserStateStore(redis: host.redis, keys: keys, ttl: config.stateTTL)
         let ipc = IPCClient(path: host.settings.pollerSocketPath, maxFrameBytes: host.settings.ipcMaxFrameBytes, logger: logger)
         let runner = FlowRunner(

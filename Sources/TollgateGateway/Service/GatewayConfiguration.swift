@@ -13,7 +13,7 @@ import TollgateHTTPServer
 /// | `WEBHOOK_MAX_CONNECTIONS` | 40 | `max_connections` of setWebhook |
 /// | `FLOW_FILE` | built-in flow | YAML or JSON flow file |
 /// | `TELEGRAM_POLL_TIMEOUT` | 30s | long-poll timeout (0-50 s) |
-/// | `TELEGRAM_GLOBAL_RATE` | 30 | messages/s for the bot, all gateways together |
+/// | `TELEGRAM_GLOBAL_RATE` | 29.5 | messages/s for the bot, all gateways together (a little under Telegram's 30: arrival jitter never adds up to a 429) |
 /// | `TELEGRAM_CHAT_RATE` | 1 | messages/s per chat |
 /// | `TELEGRAM_GROUP_RATE` | 20 | messages/min per group |
 /// | `SEND_RETRY_DELAYS` | `1s,5s,15s` | waits between attempts after 5xx/timeouts |
@@ -77,7 +77,7 @@ public struct GatewayConfiguration: Sendable {
             }
         }
         let timeout = r.duration("TELEGRAM_POLL_TIMEOUT", default: .seconds(30), min: .zero, max: .seconds(50))
-        let global = r.double("TELEGRAM_GLOBAL_RATE", default: 30, range: 0.1...1000)
+        let global = r.double("TELEGRAM_GLOBAL_RATE", default: 29.5, range: 0.1...1000)
         let chat = r.double("TELEGRAM_CHAT_RATE", default: 1, range: 0.01...100)
         let group = r.double("TELEGRAM_GROUP_RATE", default: 20, range: 0.1...1000)
         let delaysRaw = r.string("SEND_RETRY_DELAYS", default: "1s,5s,15s")

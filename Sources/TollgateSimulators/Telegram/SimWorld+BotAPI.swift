@@ -341,6 +341,7 @@ extension SimWorld {
     ) {
         let at = now
         botMessages[chatID, default: [:]][messageID] = json
+        sentByChat[chatID, default: []].append(sent.count)
         sent.append(
             SimSentMessage(
                 method: method, chatID: chatID, messageID: messageID, text: text, caption: caption, mediaKind: mediaKind,

@@ -53,6 +53,8 @@ struct SimWorld: Sendable {
     var nextMessageID: [Int64: Int64] = [:]
     var botMessages: [Int64: [Int64: SimJSON]] = [:]
     var sent: [SimSentMessage] = []
+    /// Indexes into `sent`, by chat.
+    var sentByChat: [Int64: [Int]] = [:]
     var pending: [PendingUpdate] = []
     var nextUpdateID: Int64 = 100_000
     var allowedUpdates: [String]?

@@ -71,7 +71,12 @@ extension TelegramSimulator {
 
     /// Messages the bot sent (and edits it made) to `chatID`, in order.
     public func sent(to chatID: Int64) -> [SimSentMessage] {
-        world.withLock { w in w.sent.filter { $0.chatID == chatID } }
+        world.withLock { w in (w.sentByChat[chatID] ?? []).map { w.sent[$0] } }
+    }
+
+    /// How many messages the bot sent to each chat (one pass, for checks over many users).
+    public func sentCounts() -> [Int64: Int] {
+        world.withLock { w in w.sentByChat.mapValues(\.count) }
     }
 
     /// Everything the bot sent, in order.
