@@ -20,6 +20,7 @@ struct FlowEndToEndTests {
 
             try gw.simulator.userPresses(FlowDefinition.getAccessData, from: ana)
             #expect(await eventually { gw.simulator.sent(to: 7001).count == 2 })
+            #expect(await eventually { gw.pollerRequests.scheduled.values.contains { $0.userID == 7001 } })
             let link = gw.simulator.sent(to: 7001)[1]
             let recordID = try #require(gw.directory.rows[7001])
             #expect(link.text?.contains("telegram_id=7001&record=\(recordID)") == true)

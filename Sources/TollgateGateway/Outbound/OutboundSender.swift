@@ -103,7 +103,7 @@ public final class OutboundSender: Sendable {
                 departed = true
             }
             do throws(TelegramError) {
-                let sent = try await perform(target)
+                let sent = try await sendDeparted(target)
                 counters.withLock { $0.sent += target.cost }
                 return .sent(sent)
             } catch {
@@ -164,6 +164,21 @@ public final class OutboundSender: Sendable {
             return slot
         }
         if slot > .now { try await Task.sleep(until: slot, clock: .continuous) }
+    }
+
+    /// Sends a message that has left the limits behind. Cancelling the caller (leadership lost,
+    /// a shutdown deadline) no longer stops it: an HTTP request cut off half-way leaves the caller
+    /// not knowing whether the user saw the message; letting it finish (within the request
+    /// timeout) gives a definite answer to record.
+    private func sendDeparted(_ message: OutboundMessage) async throws(TelegramError) -> [Message] {
+        let result = await Task { () -> Result<[Message], TelegramError> in
+            do throws(TelegramError) {
+                return .success(try await self.perform(message))
+            } catch {
+                return .failure(error)
+            }
+        }.value
+        return try result.get()
     }
 
     private func perform(_ message: OutboundMessage) async throws(TelegramError) -> [Message] {
