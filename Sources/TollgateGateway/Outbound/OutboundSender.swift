@@ -159,7 +159,9 @@ public final class OutboundSender: Sendable {
     private func pace(cost: Int) async throws {
         guard let spacing = policy.localSpacing else { return }
         let slot = nextDeparture.withLock { next -> ContinuousClock.Instant in
-            let slot = max(next, .now)
+            // A departure that comes late may catch up by half a spacing: lateness is not carried
+            // into every later slot, and no two messages leave closer than half a spacing.
+            let slot = max(next, .now - spacing / 2)
             next = slot + spacing * cost
             return slot
         }
