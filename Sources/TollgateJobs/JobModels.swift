@@ -14,6 +14,21 @@ public struct ClaimedJob: Sendable, Equatable {
     public var maxAttempts: Int
     public var payload: [String: JSONValue]
 
+    public init(
+        id: String, epoch: Int64, kind: String, userID: Int64, chatID: Int64, dueAtMs: Int64, attempt: Int,
+        maxAttempts: Int, payload: [String: JSONValue]
+    ) {
+        self.id = id
+        self.epoch = epoch
+        self.kind = kind
+        self.userID = userID
+        self.chatID = chatID
+        self.dueAtMs = dueAtMs
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.payload = payload
+    }
+
     /// The job as a `deliver` entry for the gateway.
     public var delivery: Delivery {
         Delivery(
@@ -89,4 +104,11 @@ public struct JobDepth: Sendable, Equatable {
     public var leased: Int
     /// Jobs in the dead-letter set.
     public var dead: Int
+
+    public init(scheduled: Int, dueNow: Int, leased: Int, dead: Int) {
+        self.scheduled = scheduled
+        self.dueNow = dueNow
+        self.leased = leased
+        self.dead = dead
+    }
 }

@@ -119,7 +119,7 @@ public struct JobStore: Sendable {
         var jobs: [UserJobs.Job] = []
         var index = 0
         while index + 7 <= values.count {
-            let f = values[index..<index + 7].map { $0.string ?? "" }
+            let f = values[index..<index + 7].map(Self.text)
             index += 7
             jobs.append(
                 UserJobs.Job(
@@ -147,7 +147,7 @@ public struct JobStore: Sendable {
         jobs.reserveCapacity((values.count - 3) / 8)
         var index = 3
         while index < values.count {
-            let f = values[index..<index + 8].map { $0.string ?? "" }
+            let f = values[index..<index + 8].map(Self.text)
             index += 8
             jobs.append(
                 ClaimedJob(
@@ -224,7 +224,7 @@ public struct JobStore: Sendable {
         var result: [DeadLetter] = []
         var index = 0
         while index + 7 <= values.count {
-            let f = values[index..<index + 7].map { $0.string ?? "" }
+            let f = values[index..<index + 7].map(Self.text)
             index += 7
             result.append(
                 DeadLetter(
@@ -251,6 +251,11 @@ public struct JobStore: Sendable {
         } catch {
             throw JobStoreError(error)
         }
+    }
+
+    /// A reply element as text (scripts return numbers as integers, fields as bulk strings).
+    static func text(_ value: RedisValue) -> String {
+        value.string ?? value.int.map { String($0) } ?? ""
     }
 
     static func decodePayload(_ text: String) -> [String: JSONValue] {
