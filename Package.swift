@@ -67,7 +67,7 @@ let package = Package(
 
         // MARK: Domain libraries
         // Cluster-wide primitives in Redis: leader lock with fencing, GCRA rate limiter.
-        .target(name: "TollgateCoordination", dependencies: ["TollgateCore", "TollgateRedis", log]),
+        .target(name: "TollgateCoordination", dependencies: ["TollgateCore", "TollgateRedis", log, lifecycle]),
         // The durable delayed-job store (Redis scripts on the server clock).
         .target(name: "TollgateJobs", dependencies: ["TollgateCore", "TollgateRedis", "TollgateIPC", log]),
         // NocoDB API v2 client, every request through the shared limiter.
