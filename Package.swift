@@ -147,7 +147,10 @@ let package = Package(
             ]),
         .testTarget(
             name: "SchedulerTests",
-            dependencies: ["TollgateScheduler", "TollgateJobs", "TollgateIPC", "TollgateTestKit", lifecycle] + nio),
+            dependencies: [
+                "TollgateScheduler", "TollgateJobs", "TollgateIPC", "TollgateTestKit", "TollgateRedis", "TollgateCoordination",
+                "TollgateCore", lifecycle,
+            ] + nio),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
