@@ -17,7 +17,8 @@ public struct LeaderLockMachine: Sendable {
         public var safetyMargin: Duration
         /// Assumed worst relative drift between this clock and the server's (default 1 %).
         public var drift: Double
-        /// A follower never waits longer than this between attempts (default ttl / 2).
+        /// A follower never waits longer than this between attempts (default ttl / 2, at most 1 s), so
+        /// a lock released on shutdown is taken over within about a second.
         public var maxFollowerWait: Duration
         /// Pause after a failed attempt (Redis unreachable), and between renewal retries.
         public var retryAfterError: Duration
@@ -27,7 +28,7 @@ public struct LeaderLockMachine: Sendable {
             renewEvery = ttl / 3
             safetyMargin = ttl / 10
             drift = 0.01
-            maxFollowerWait = ttl / 2
+            maxFollowerWait = min(ttl / 2, .seconds(1))
             retryAfterError = min(ttl / 10, .seconds(1))
         }
 

@@ -69,7 +69,15 @@ import TollgateTestKit
         for receipt in cluster.gateway.receipts { epochs[receipt.jobID, default: []].append(receipt.epoch) }
         let resentUnderSameEpoch = epochs.values.filter { Set($0).count != $0.count }.count
         #expect(resentUnderSameEpoch == 0)
+        // A job goes out again only after its lease (3 s) lapsed — its holder was killed — never
+        // while a live claim holds it: the gap between two receipts of one job is most of a lease.
+        var byJob: [String: [Int64]] = [:]
+        for receipt in cluster.gateway.receipts { byJob[receipt.jobID, default: []].append(receipt.receivedAtMs) }
+        let early = byJob.filter { _, times in zip(times, times.dropFirst()).contains { $1 - $0 < 1500 } }
+        #expect(early.isEmpty, "\(early.count) jobs sent again before their lease could lapse, e.g. \(early.keys.prefix(3))")
         let redeliveries = cluster.gateway.receipts.count - delivered.count
+        // Only what was in flight at a kill comes back: at most batch size × concurrency per kill.
+        #expect(redeliveries <= kills * 100 * 4)
         print("chaos: \(total) jobs, \(kills) kills, \(redeliveries) redeliveries answered duplicate, \(dead.count) dead-lettered")
         await cluster.stopAll()
     }
