@@ -15,5 +15,6 @@ enum CommandRegistry {
     static let all: [any ParsableCommand.Type] = [
         StatusCommand.self,
         BenchCommand.self,
+        EchoServerCommand.self,
     ]
 }
