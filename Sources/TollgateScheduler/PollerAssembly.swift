@@ -50,7 +50,9 @@ public struct PollerAssembly: Sendable {
             lock: LeaderLock(client: lockClient, keys: keys, name: "poller", holder: instance),
             timing: LeaderLockMachine.Timing(ttl: settings.leaderLockTTL), logger: logger)
 
-        let heartbeat = host.liveness.register("dispatch", maxSilence: .seconds(30))
+        // The loop waits at most 5 s idle, 20 s for the gateway backoff, or a delivery timeout
+        // when every batch slot is taken by a slow gateway.
+        let heartbeat = host.liveness.register("dispatch", maxSilence: max(.seconds(30), settings.deliverTimeout + .seconds(10)))
         dispatcher = JobDispatcher(
             store: JobStore(
                 redis: .client(host.makeRedisClient(name: "dispatch")), keys: keys, settings: settings.storeSettings),

@@ -19,7 +19,8 @@ public struct SchedulerSettings: Sendable, Equatable {
     public var concurrency: Int
     /// `DELIVER_TIMEOUT` (default 60 s): how long to wait for the gateway's answer to one batch.
     public var deliverTimeout: Duration
-    /// `GATEWAY_BACKOFF_MAX` (default 5 s): the cap of the pause after the gateway was unreachable.
+    /// `GATEWAY_BACKOFF_MAX` (default 5 s, at most 20 s): the cap of the pause after the gateway was
+    /// unreachable (the dispatch loop still beats its watchdog heartbeat in between).
     public var gatewayBackoffCap: Duration
     /// `WAKE_JITTER` (default 2 ms): random delay before a timer wake-up's claim, so that N idle
     /// instances do not all claim at the same instant (0 disables).
@@ -61,7 +62,7 @@ public struct SchedulerSettings: Sendable, Equatable {
             retryCap: r.duration("JOB_RETRY_CAP", default: .seconds(600), min: .milliseconds(10), max: .seconds(86400)),
             concurrency: r.int("DISPATCH_CONCURRENCY", default: 4, range: 1...64),
             deliverTimeout: r.duration("DELIVER_TIMEOUT", default: .seconds(60), min: .seconds(1), max: .seconds(600)),
-            gatewayBackoffCap: r.duration("GATEWAY_BACKOFF_MAX", default: .seconds(5), min: .milliseconds(100), max: .seconds(300)),
+            gatewayBackoffCap: r.duration("GATEWAY_BACKOFF_MAX", default: .seconds(5), min: .milliseconds(100), max: .seconds(20)),
             wakeJitter: r.duration("WAKE_JITTER", default: .milliseconds(2), min: .zero, max: .seconds(1)),
             leaderLockTTL: r.duration("LEADER_LOCK_TTL", default: .seconds(10), min: .seconds(1), max: .seconds(300)),
             clusterHeartbeat: r.duration("CLUSTER_HEARTBEAT", default: .seconds(2), min: .milliseconds(100), max: .seconds(60)))

@@ -25,3 +25,37 @@ import TollgateScheduler
         #expect(gate.resumeAt == .seconds(100) + .milliseconds(100))
     }
 }
+
+@testable import TollgateScheduler
+
+@Suite struct WakeSignalTests {
+    @Test func aWakeUpBeforeTheWaitIsNotLost() async {
+        let signal = WakeSignal()
+        signal.notify(dueMs: 1_000)  // arrives while the dispatcher is busy between claim and wait
+        let early = await signal.wait(until: .now + .seconds(30), targetMs: 5_000)
+        #expect(early)
+    }
+
+    @Test func onlyAnEarlierDueTimeOrARescanWakes() async throws {
+        let signal = WakeSignal()
+        async let woke = signal.wait(until: .now + .seconds(30), targetMs: 5_000)
+        try await Task.sleep(for: .milliseconds(100))
+        signal.notify(dueMs: 6_000)  // later than what the sleeper waits for: ignored
+        signal.notify(dueMs: 5_000)
+        try await Task.sleep(for: .milliseconds(100))
+        signal.notify(dueMs: 4_999)
+        #expect(await woke)
+        async let rescan = signal.wait(until: .now + .seconds(30), targetMs: 5_000)
+        try await Task.sleep(for: .milliseconds(100))
+        signal.notify(dueMs: nil)
+        #expect(await rescan)
+    }
+
+    @Test func theTimerEndsTheWaitAndCancellationToo() async {
+        let signal = WakeSignal()
+        #expect(await !signal.wait(until: .now + .milliseconds(50), targetMs: nil))
+        let task = Task { await signal.wait(until: .now + .seconds(30), targetMs: nil) }
+        task.cancel()
+        #expect(await !task.value)
+    }
+}

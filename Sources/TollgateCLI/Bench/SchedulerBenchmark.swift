@@ -100,11 +100,13 @@ struct SchedulerBenchmark: Benchmark {
         let all = gateway.receipts
         let duplicates = all.count - Set(all.map(\.jobID)).count
         var rss: [JSONValue] = []
+        var rssText: [String] = []
         for p in pollers {
-            let mib = Double(ProcessStats.peakRSSKiB(pid: p.pid) ?? 0) / 1024
-            rss.append(.number((mib * 10).rounded() / 10))
+            let mib = (Double(ProcessStats.peakRSSKiB(pid: p.pid) ?? 0) / 1024 * 10).rounded() / 10
+            rss.append(.number(mib))
+            rssText.append(String(format: "%.1f", mib))
         }
-        output.line("duplicates: \(duplicates); peak RSS per instance (MiB): \(rss.map { "\($0)" }.joined(separator: ", "))")
+        output.line("duplicates: \(duplicates); peak RSS per instance (MiB): \(rssText.joined(separator: ", "))")
         for p in pollers { await p.stop() }
         for client in clients { await client.close() }
         await gateway.stop()
