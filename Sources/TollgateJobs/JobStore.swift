@@ -259,7 +259,9 @@ public struct JobStore: Sendable {
     }
 
     static func decodePayload(_ text: String) -> [String: JSONValue] {
-        (try? IPCCoding.decode([String: JSONValue].self, from: Array(text.utf8))) ?? [:]
+        if text == "{}" { return [:] }
+        if let object = PayloadParser.object(text) { return object }
+        return (try? IPCCoding.decode([String: JSONValue].self, from: Array(text.utf8))) ?? [:]
     }
 
     /// A fresh job id: `j-<ms base36>-<64 random bits hex>`.

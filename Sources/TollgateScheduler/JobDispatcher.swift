@@ -137,6 +137,10 @@ public final class JobDispatcher: Service, Sendable {
                 self.counters.inFlight.subtract(1, ordering: .relaxed)
                 slots.release()
             }
+            // Took everything due: let the next jobs gather for a moment rather than claim them one by one.
+            if settings.linger > .zero, batch.jobs.count < settings.batchSize {
+                try? await Task.sleep(for: settings.linger)
+            }
         }
     }
 

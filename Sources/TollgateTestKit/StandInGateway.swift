@@ -78,6 +78,9 @@ public final class StandInGateway: Sendable {
     public var receipts: [Receipt] { state.withLock { $0.receipts } }
     public var batches: Int { state.withLock { $0.batches } }
 
+    /// How many distinct job ids were answered `delivered` (cheap: for polling while load runs).
+    public var deliveredTotal: Int { state.withLock { $0.seen.count } }
+
     /// Job ids answered `delivered`, with how many times each was (1 for a correct poller).
     public var deliveredCounts: [String: Int] {
         state.withLock { s in

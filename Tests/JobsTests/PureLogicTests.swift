@@ -41,3 +41,31 @@ import TollgateJobs
                 == .deadLetter(reason: "retry: 429 (attempt 3 of 3)"))
     }
 }
+
+@testable import TollgateJobs
+
+@Suite struct PayloadParserTests {
+    @Test func agreesWithJSONDecoderOnWhatTheStoreWrites() throws {
+        let samples: [[String: JSONValue]] = [
+            [:], ["step": .string("reminder")], ["record_id": .number(42)],
+            [
+                "text": .string("Привет, \"мир\" \\ / \n\t é 😀 \u{01}"), "n": .number(-1.5e-3), "big": .number(1_795_000_300_000),
+                "flags": .array([.bool(true), .bool(false), .null]), "nested": .object(["a": .array([]), "b": .object([:])]),
+            ],
+        ]
+        for sample in samples {
+            let text = String(decoding: try IPCCoding.encode(sample), as: UTF8.self)
+            #expect(PayloadParser.object(text) == sample, "\(text)")
+            #expect(JobStore.decodePayload(text) == sample)
+        }
+    }
+
+    @Test func refusesWhatIsNotOneObject() {
+        for bad in ["", "[]", "{", "{\"a\":}", "{\"a\":1,}", "{\"a\":1} x", "{\"a\":\"\\x\"}", "{\"a\":+1}", "{\"a\":tru}",
+            "{\"a\":\"\\ud800\"}", "\"s\""]
+        {
+            #expect(PayloadParser.object(bad) == nil, "\(bad)")
+        }
+        #expect(PayloadParser.object(" { \"a\" : [ 1 , 2 ] } ") == ["a": .array([.number(1), .number(2)])])
+    }
+}

@@ -77,7 +77,7 @@ struct SchedulerBenchmark: Benchmark {
         if WallClock.epochMilliseconds() > start {
             output.line("warning: scheduling ended after the first job fell due; lateness includes the overlap")
         }
-        let spreadDone = await waitForDeliveries(gateway, prefix: "spread", count: jobs, timeout: window + leadIn + .seconds(60))
+        let spreadDone = await waitForDeliveries(gateway, before: 0, count: jobs, timeout: window + leadIn + .seconds(60))
         let spreadReceipts = gateway.receipts.filter { $0.jobID.hasPrefix("spread") }
         let lateness = Percentiles(
             firstReceipts(spreadReceipts).map { Double($0.receivedAtMs - $0.dueAtMs) })
@@ -91,7 +91,7 @@ struct SchedulerBenchmark: Benchmark {
         // 2. A burst: the same number of jobs all due at one instant.
         let burstStart = WallClock.epochMilliseconds() + leadIn.milliseconds
         _ = try await schedule(stores, count: jobs, prefix: "burst") { _ in burstStart }
-        let burstDone = await waitForDeliveries(gateway, prefix: "burst", count: jobs, timeout: leadIn + .seconds(120))
+        let burstDone = await waitForDeliveries(gateway, before: spreadDone, count: jobs, timeout: leadIn + .seconds(120))
         let burstReceipts = gateway.receipts.filter { $0.jobID.hasPrefix("burst") }
         let lastBurst = burstReceipts.map(\.receivedAtMs).max() ?? burstStart
         let burstRate = Double(burstDone) / max(0.001, Double(lastBurst - burstStart) / 1000)
@@ -147,15 +147,13 @@ struct SchedulerBenchmark: Benchmark {
         return (seconds, Double(count) / seconds)
     }
 
-    private func waitForDeliveries(_ gateway: StandInGateway, prefix: String, count: Int, timeout: Duration) async -> Int {
+    /// Waits until the stand-in has delivered `count` more jobs than `before`; returns how many it did.
+    private func waitForDeliveries(_ gateway: StandInGateway, before: Int, count: Int, timeout: Duration) async -> Int {
         let deadline = ContinuousClock.now + timeout
-        var delivered = 0
-        while ContinuousClock.now < deadline {
-            delivered = gateway.deliveredCounts.keys.filter { $0.hasPrefix(prefix) }.count
-            if delivered >= count { break }
-            try? await Task.sleep(for: .milliseconds(200))
+        while ContinuousClock.now < deadline, gateway.deliveredTotal - before < count {
+            try? await Task.sleep(for: .milliseconds(100))
         }
-        return delivered
+        return gateway.deliveredTotal - before
     }
 
     private func firstReceipts(_ receipts: [StandInGateway.Receipt]) -> [StandInGateway.Receipt] {
