@@ -156,6 +156,10 @@ let package = Package(
             dependencies: [
                 "TollgateGateway", "TollgateTelegram", "TollgateSimulators", "TollgateIPC", "TollgateTestKit", lifecycle,
             ] + nio),
+        // Boots a real systemd (systemd-nspawn) with the installed units; run by scripts/system-test.
+        .testTarget(
+            name: "SystemTests",
+            dependencies: ["TollgateIPC", "TollgateTestKit", "TollgateHTTP", "TollgateRuntime"] + nio),
         .testTarget(
             name: "ServiceTests",
             dependencies: [
