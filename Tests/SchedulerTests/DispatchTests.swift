@@ -107,3 +107,26 @@ import TollgateTestKit
         await cluster.stopAll()
     }
 }
+
+@Suite(.serialized) struct RedisRestartTests {
+    @Test func redisKilledAndRestartedWithAOFLosesNoJob() async throws {
+        let cluster = try await PollerCluster(environment: ["LEADER_LOCK_TTL": "2s", "JOB_LEASE": "3s"], appendOnly: true)
+        for i in 1...2 { try await cluster.start(i) }
+        let base = WallClock.epochMilliseconds() + 500
+        for i in 0..<600 {
+            _ = try await cluster.store.schedule(
+                JobSpec(id: "aof-\(i)", kind: "reminder", userID: Int64(i), chatID: Int64(i), due: .at(milliseconds: base + Int64(i) * 5)))
+        }
+        try await Task.sleep(for: .milliseconds(1500))
+        cluster.redis.kill9()  // the AOF (appendfsync always) has every acknowledged write
+        try await Task.sleep(for: .milliseconds(500))
+        try cluster.redis.start()
+        let all = await eventually(timeout: .seconds(30)) { cluster.gateway.deliveredCounts.count == 600 }
+        #expect(all, "\(cluster.gateway.deliveredCounts.count) of 600 delivered\n\(cluster.logs())")
+        let drained = await eventually(timeout: .seconds(15)) {
+            (try? await cluster.store.depth()) == JobDepth(scheduled: 0, dueNow: 0, leased: 0, dead: 0)
+        }
+        #expect(drained)
+        await cluster.stopAll()
+    }
+}

@@ -26,13 +26,13 @@ final class PollerCluster: @unchecked Sendable {
     let extra: [String: String]
     private(set) var pollers: [Int: ServiceProcess] = [:]
 
-    init(environment extra: [String: String] = [:], gatewayRunning: Bool = true) async throws {
+    init(environment extra: [String: String] = [:], gatewayRunning: Bool = true, appendOnly: Bool = false) async throws {
         var attempt = 0
         var server: RedisServer?
         while server == nil {
             attempt += 1
             do {
-                server = try RedisServer()
+                server = try RedisServer(appendOnly: appendOnly)
             } catch RedisServer.Failure.didNotStart(let log) where attempt < 3 && log.contains("Address already in use") {
                 continue
             }
