@@ -11,7 +11,9 @@ import TollgateRedis
 /// Wake-ups are event driven: after an empty claim the dispatcher sleeps until the earliest due
 /// time the claim reported (converted from the Redis clock to the local monotonic clock), or until
 /// a `schedule` publishes an earlier one, or the wake-up channel reconnects (rescan). While jobs
-/// are due it claims batch after batch, with up to `concurrency` batches in flight.
+/// are due it claims batch after batch, with up to `concurrency` batches in flight; after a claim
+/// that emptied the due set it lingers a few milliseconds so a steady stream goes out in fuller
+/// batches.
 ///
 /// The gateway being down is not the jobs' fault: a batch that got no answer is *released* (back
 /// to due at its due time, the attempt not counted) and the dispatcher pauses claiming with a
@@ -28,8 +30,6 @@ public final class JobDispatcher: Service, Sendable {
     private let gate: Mutex<GatewayGate>
     private let wake = WakeSignal()
     private let origin = ContinuousClock.now
-    /// The Redis clock minus the local monotonic clock (ms), from the last claim.
-    private let serverOffsetMs = Atomic<Int64>(0)
     private let stopping = Atomic<Bool>(false)
     private static let maxIdle: Duration = .seconds(5)
 
@@ -119,7 +119,6 @@ public final class JobDispatcher: Service, Sendable {
                 continue
             }
             let localMs = now.milliseconds
-            serverOffsetMs.store(batch.serverNowMs - localMs, ordering: .relaxed)
             counters.claims.add(1, ordering: .relaxed)
             guard !batch.jobs.isEmpty else {
                 slots.release()
