@@ -294,3 +294,25 @@ import TollgateTestKit
         await fx.close()
     }
 }
+
+@Suite struct PaymentJobsTests {
+    @Test func confirmationIsScheduledOnceAndCancelsReminders() async throws {
+        let fx = try JobsFixture()
+        let store = fx.store()
+        let payments = PaymentJobs(store: store)
+        _ = try await store.schedule(reminder("reminder:42:1", user: 42, due: .after(.seconds(300))))
+        _ = try await store.schedule(
+            JobSpec(id: "msg:42", kind: "message", userID: 42, chatID: 42, due: .after(.seconds(300))))
+        let first = try await payments.paymentConfirmed(userID: 42, chatID: 42, recordID: 7)
+        #expect(first.created && first.jobID == "payment_confirmed:42:7")
+        #expect(try await store.jobs(ofUser: 42).map(\.kind).sorted() == ["message", "payment_confirmed"])
+        // Seen again (next polling cycle, new leader): nothing new, also after delivery.
+        #expect(try await !payments.paymentConfirmed(userID: 42, chatID: 42, recordID: 7).created)
+        let batch = try await store.claim(limit: 10, lease: .seconds(30), worker: "w")
+        #expect(batch.jobs.map(\.id) == ["payment_confirmed:42:7"])
+        #expect(batch.jobs[0].payload == ["record_id": .number(7)])
+        #expect(try await store.ack("payment_confirmed:42:7", epoch: batch.epoch) == .done)
+        #expect(try await !payments.paymentConfirmed(userID: 42, chatID: 42, recordID: 7).created)
+        await fx.close()
+    }
+}
