@@ -7,6 +7,8 @@ import TollgateRedis
 /// The cluster view of poller-scheduler: every instance publishes a small stats snapshot to Redis
 /// with a time to live, and any instance can list the live ones (for `stats` and `tollgate status`).
 ///
+/// `refresh` runs before each heartbeat (the poller refreshes its cached queue depths there).
+///
 /// Keys: `<prefix>:poller:instances` (sorted set, member instance, score expiry ms) and
 /// `<prefix>:poller:instance:<name>` (the snapshot JSON, expiring after three heartbeats).
 public final class ClusterRegistry: Service, Sendable {
@@ -17,11 +19,13 @@ public final class ClusterRegistry: Service, Sendable {
     private let instance: String
     private let interval: Duration
     private let snapshot: @Sendable () -> Stats.Snapshot
+    private let refresh: @Sendable () async -> Void
     private let logger: Logger
 
     public init(
         client: RedisClient, reader: RedisClientPool, keys: KeySpace, instance: String, interval: Duration,
-        snapshot: @escaping @Sendable () -> Stats.Snapshot, logger: Logger
+        snapshot: @escaping @Sendable () -> Stats.Snapshot, refresh: @escaping @Sendable () async -> Void = {},
+        logger: Logger
     ) {
         self.client = client
         self.reader = reader
@@ -30,11 +34,13 @@ public final class ClusterRegistry: Service, Sendable {
         self.instance = instance
         self.interval = interval
         self.snapshot = snapshot
+        self.refresh = refresh
         self.logger = logger
     }
 
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await refresh()
             await publish()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
         }

@@ -33,6 +33,8 @@ public struct PollerAssembly: Sendable {
     public let cluster: ClusterRegistry
     /// The services the host runs, in start order. Append your own.
     public var components: [any Service]
+    /// Queue depths as of the last cluster heartbeat (for stats).
+    private let depth: DepthCache
 
     /// Payment confirmations and reminder cancellation through ``jobs``.
     public var paymentJobs: PaymentJobs { PaymentJobs(store: jobs) }
@@ -67,9 +69,16 @@ public struct PollerAssembly: Sendable {
                 redis: .client(host.makeRedisClient(name: "recovery")), keys: keys, settings: settings.storeSettings),
             leadership: leadership, maxInterval: min(.seconds(5), settings.lease / 2), logger: logger)
 
+        let depth = DepthCache()
+        let depthStore = JobStore(redis: .pool(host.redis), keys: keys, settings: settings.storeSettings)
+        self.depth = depth
         cluster = ClusterRegistry(
             client: host.makeRedisClient(name: "cluster"), reader: host.redis, keys: keys, instance: instance,
-            interval: settings.clusterHeartbeat, snapshot: { [host] in host.snapshot() }, logger: logger)
+            interval: settings.clusterHeartbeat, snapshot: { [host] in host.snapshot() },
+            refresh: { [depth] in
+                let fresh = try? await depthStore.depth()
+                depth.value.withLock { $0 = fresh }
+            }, logger: logger)
 
         components = [leadership, dispatcher, recoverer, cluster]
         SchedulerHandlers.register(on: host, store: jobs)
@@ -82,6 +91,7 @@ public struct PollerAssembly: Sendable {
         let recoverer = self.recoverer
         let cluster = self.cluster
         let instance = host.settings.instance
+        let depth = self.depth
         host.stats.register("scheduler") {
             let election = leadership.snapshot
             var counters = dispatcher.counters.counters
@@ -93,14 +103,18 @@ public struct PollerAssembly: Sendable {
             if let leader = election.leader { info["leader"] = leader.holder + "#\(leader.token)" }
             if let term = election.term { info["leader_term"] = "\(term.token)" }
             info["gateway"] = dispatcher.gatewayUp ? "up" : "unreachable"
-            return StatsContribution(
-                counters: counters,
-                gauges: [
-                    "jobs_in_flight_batches": Double(dispatcher.counters.inFlight.load(ordering: .relaxed)),
-                    "jobs_last_claim_lateness_ms": Double(dispatcher.counters.lastLatenessMs.load(ordering: .relaxed)),
-                    "leader": election.term != nil ? 1 : 0,
-                ],
-                info: info)
+            var gauges: [String: Double] = [
+                "jobs_in_flight_batches": Double(dispatcher.counters.inFlight.load(ordering: .relaxed)),
+                "jobs_last_claim_lateness_ms": Double(dispatcher.counters.lastLatenessMs.load(ordering: .relaxed)),
+                "leader": election.term != nil ? 1 : 0,
+            ]
+            if let d = depth.value.withLock({ $0 }) {
+                gauges["jobs_scheduled"] = Double(d.scheduled)
+                gauges["jobs_due_now"] = Double(d.dueNow)
+                gauges["jobs_leased"] = Double(d.leased)
+                gauges["jobs_dead"] = Double(d.dead)
+            }
+            return StatsContribution(counters: counters, gauges: gauges, info: info)
         }
         host.statusLine {
             let election = leadership.snapshot
@@ -114,4 +128,9 @@ public struct PollerAssembly: Sendable {
         }
         host.clusterView { await cluster.view() }
     }
+}
+
+/// The queue depths last read from Redis.
+private final class DepthCache: Sendable {
+    let value = Mutex<JobDepth?>(nil)
 }

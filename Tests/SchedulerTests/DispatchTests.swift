@@ -44,6 +44,7 @@ import TollgateTestKit
         let stats = try await cluster.stats(1)
         #expect(stats.counters["jobs_acked_total"] == 101)
         #expect(stats.info["role"] == "leader")
+        #expect(stats.gauges["jobs_dead"] == 0 && stats.gauges["jobs_leased"] != nil)
         await ipc.close()
         await cluster.stopAll()
     }
