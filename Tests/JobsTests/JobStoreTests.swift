@@ -108,11 +108,13 @@ import TollgateTestKit
         let fx = try JobsFixture()
         let store = fx.store()
         _ = try await store.schedule(reminder("lapse"))
-        let stale = try await store.claim(limit: 10, lease: .milliseconds(200), worker: "frozen")
+        let stale = try await store.claim(limit: 10, lease: .seconds(60), worker: "frozen")
         #expect(stale.jobs.count == 1 && stale.jobs[0].attempt == 1)
         // Not yet expired: nothing to recover.
         #expect(try await store.recoverExpiredLeases().recovered == 0)
-        try await Task.sleep(for: .milliseconds(400))
+        // The holder freezes: its lease runs out (shortened here instead of waiting a minute).
+        #expect(try await store.extend(["lapse"], epoch: stale.epoch, lease: .milliseconds(1)).isEmpty)
+        try await Task.sleep(for: .milliseconds(100))
         let recovery = try await store.recoverExpiredLeases()
         #expect(recovery.recovered == 1 && recovery.deadLettered == 0 && recovery.nextExpiryMs == nil)
         // A second (concurrent) recoverer finds nothing more.
