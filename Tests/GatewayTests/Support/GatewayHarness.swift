@@ -47,7 +47,7 @@ struct GatewayHarness {
 /// Runs `body` with a fresh gateway (processor and long poller running) and shuts everything down.
 func withGateway<T>(
     flow: FlowDefinition = .defaults, limits: SimFloodLimits = .off, limiter: (any OutboundRateLimiter)? = nil,
-    inboundLimit: Int = 10, pollTimeout: Int = 1, startPolling: Bool = true,
+    inboundLimit: Int = 10, pollTimeout: Int = 1, startPolling: Bool = true, poller: (any PollerRequests)? = nil,
     _ body: (GatewayHarness) async throws -> T
 ) async throws -> T {
     let redis = try RedisServer()
@@ -75,7 +75,7 @@ func withGateway<T>(
         let effects = EffectJournal(redis: pool, keys: keys)
         let runner = FlowRunner(
             engine: FlowEngine(flow: flow), journal: effects, states: states, sender: sender, telegram: telegram,
-            directory: directory, poller: pollerRequests, logger: quietLogger)
+            directory: directory, poller: poller ?? pollerRequests, logger: quietLogger)
         let processor = UpdateProcessor(
             journal: journal, runner: runner, inboundLimit: InboundLimit(redis: pool, keys: keys, limit: inboundLimit),
             suppression: suppression, leadership: AlwaysLeader(),
