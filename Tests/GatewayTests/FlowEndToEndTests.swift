@@ -81,7 +81,7 @@ struct FlowEndToEndTests {
                 #expect(texts[2].hasPrefix("Hi "), "\(texts)")
                 #expect(texts[3].hasPrefix("You have not requested access"), "\(texts)")
             }
-            #expect(gw.processor.stats.handled == 160)
+            #expect(await eventually { gw.processor.stats.handled == 160 })
             #expect(gw.simulator.pendingUpdateCount == 0)
         }
     }
