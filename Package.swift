@@ -117,6 +117,10 @@ let package = Package(
         // Test-only (not a product): a tiny socket-activated, sd_notify-speaking process that
         // SystemdTests run under the real systemd-socket-activate.
         .executableTarget(name: "tollgate-systemd-probe", dependencies: ["TollgateSystemd"]),
+        // Test-only (not a product): takes slots from the Redis rate limiter in a loop and prints
+        // their grant times, so CoordinationTests can run several real processes against one limit.
+        .executableTarget(
+            name: "tollgate-ratelimit-probe", dependencies: ["TollgateCoordination", "TollgateRedis", "TollgateCore", log]),
 
         // MARK: Tests
         .testTarget(name: "CoreTests", dependencies: ["TollgateCore"]),
