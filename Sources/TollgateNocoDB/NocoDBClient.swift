@@ -51,7 +51,8 @@ public final class NocoDBClient: Sendable {
     public let resource: RateLimitedResource
     let token: Secret
     let http: HTTPClient
-    let limiter: any RateLimiter
+    /// The shared limiter every request goes through.
+    public let limiter: any RateLimiter
     let logger: Logger
     let countersState = Mutex(NocoDBCounters())
 

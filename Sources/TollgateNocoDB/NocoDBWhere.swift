@@ -70,9 +70,21 @@ public indirect enum NocoDBWhere: Sendable, Hashable {
             guard !terms.isEmpty else { throw NocoDBError(.invalidWhere, "an empty ~and/~or group") }
             let joiner: String
             if case .and = self { joiner = "~and" } else { joiner = "~or" }
-            var rendered: [String] = []
-            for term in terms { rendered.append(try term.renderGrouped()) }
-            return rendered.joined(separator: joiner)
+            var text = ""
+            for (index, term) in terms.enumerated() {
+                if index > 0, joiner == "~and", case .not(let negated) = term {
+                    // NocoDB reads `a~not(b)` as "a and not b".
+                    text += "~not" + (try negated.renderGrouped())
+                    continue
+                }
+                if index > 0 { text += joiner }
+                if index > 0, case .not = term {
+                    text += "(" + (try term.render()) + ")"
+                } else {
+                    text += try term.renderGrouped()
+                }
+            }
+            return text
         case .not(let term):
             return "~not" + (try term.renderGrouped())
         }
