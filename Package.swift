@@ -60,7 +60,7 @@ let package = Package(
             name: "TollgateRuntime",
             dependencies: [
                 "TollgateCore", "TollgateIPC", "TollgateRedis", "TollgateSystemd", "TollgateHTTPServer",
-                log, lifecycle,
+                log, lifecycle, .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ] + nio),
@@ -159,6 +159,8 @@ let package = Package(
             ] + nio),
         .testTarget(
             name: "ServiceTests",
-            dependencies: ["TollgateRuntime", "TollgateIPC", "TollgateTestKit", "TollgateRedis", "TollgateSystemd"] + nio),
+            dependencies: [
+                "TollgateRuntime", "TollgateIPC", "TollgateTestKit", "TollgateRedis", "TollgateSystemd", "TollgateHTTP",
+            ] + nio),
     ]
 )

@@ -13,6 +13,8 @@ public struct TollgateCommand: AsyncParsableCommand {
 /// The subcommands of `tollgate` (each feature adds its command here).
 enum CommandRegistry {
     static let all: [any ParsableCommand.Type] = [
+        StatusCommand.self,
         BenchCommand.self,
+        EchoServerCommand.self,
     ]
 }

@@ -1,1 +1,18 @@
-print("not yet")
+import TollgateCore
+import TollgateRuntime
+
+/// poller-scheduler: delayed jobs, payment watching; any number of instances.
+struct PollerConfig: Sendable {
+    var nocodbURL: String
+    var nocodbToken: Secret?
+    var nocodbTable: String
+
+    static func read(_ r: inout ConfigReader) -> PollerConfig {
+        PollerConfig(
+            nocodbURL: r.httpURL("NOCODB_URL"),
+            nocodbToken: r.secret("NOCODB_TOKEN", credential: "nocodb-token"),
+            nocodbTable: r.string("NOCODB_TABLE_ID"))
+    }
+}
+
+await ServiceMain.run(kind: .poller, readConfig: PollerConfig.read) { _, _ in [] }

@@ -8,7 +8,7 @@ import TollgateIPC
 /// `items`, `minItems`, `maxItems`, `minLength`, `maxLength`, `pattern`, `minimum`, `maximum`,
 /// `exclusiveMinimum`, `exclusiveMaximum`. Any other keyword (except annotations) is an error, so a
 /// schema can never silently rely on something this validator ignores.
-public struct JSONSchemaValidator {
+public struct JSONSchemaValidator: Sendable {
     /// Schemas by file name (`hello.request.json`).
     public let documents: [String: JSONValue]
 

@@ -1,1 +1,0 @@
-// TollgateRuntime: filled in by its issue.

@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import TollgateIPC
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A real `bot-gateway` or `poller-scheduler` process started by a test or a benchmark, with a
+/// complete environment pointing at test-owned Redis, sockets and simulators; stopped by pid.
+public final class ServiceProcess: Sendable {
+    public let binary: String
+    public let process: ChildProcess
+    public let socketPath: String
+    public let logPath: String
+    public let environment: [String: String]
+
+    /// The environment a service needs, with obviously fake secrets and sockets under `directory`.
+    /// `extra` overrides or adds variables.
+    public static func environment(
+        redisURL: String, directory: String, extra: [String: String] = [:]
+    ) -> [String: String] {
+        var env: [String: String] = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "REDIS_URL": redisURL,
+            "GATEWAY_SOCKET": directory + "/gateway.sock",
+            "POLLER_SOCKET": directory + "/poller.sock",
+            "GATEWAY_HTTP": "127.0.0.1:0",
+            "POLLER_HTTP": "127.0.0.1:0",
+            "BOT_TOKEN": "123456:TEST-token-not-real",
+            "TELEGRAM_API_URL": "http://127.0.0.1:9",
+            "NOCODB_URL": "http://127.0.0.1:9",
+            "NOCODB_TOKEN": "TEST-nocodb-token",
+            "NOCODB_TABLE_ID": "tbl_test",
+            "LOG_LEVEL": "info",
+            "SHUTDOWN_GRACE": "5s",
+        ]
+        env.merge(extra) { _, new in new }
+        return env
+    }
+
+    /// Starts `name` (`bot-gateway` or `poller-scheduler`) from the build directory.
+    public init(_ name: String, environment: [String: String], logPath: String) throws {
+        binary = try TestBinaries.path(of: name)
+        self.environment = environment
+        self.logPath = logPath
+        socketPath = name == "bot-gateway" ? environment["GATEWAY_SOCKET"]! : environment["POLLER_SOCKET"]!
+        process = try ChildProcess(binary, [], environment: environment, output: logPath)
+    }
+
+    public var pid: Int32 { process.pid }
+
+    /// What the process wrote to stdout and stderr so far.
+    public func log() -> String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
+    /// Waits until the service answers `health` with `ready: true` on its socket.
+    public func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var logger = Logger(label: "service-process")
+        logger.logLevel = .critical
+        var lastError = "no answer"
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else {
+                throw Failure("\(binary) exited before it was ready:\n\(log().suffix(2000))")
+            }
+            if access(socketPath, F_OK) == 0 {
+                let client = IPCClient(path: socketPath, logger: logger)
+                do {
+                    let health = try await client.call(Health(), timeout: .seconds(2))
+                    await client.close()
+                    if health.ready { return }
+                    lastError = "health: \(health.status)"
+                } catch {
+                    await client.close()
+                    lastError = "\(error)"
+                }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw Failure("\(binary) not ready after \(timeout) (\(lastError)):\n\(log().suffix(2000))")
+    }
+
+    /// SIGTERM and wait (by pid); returns the raw wait status.
+    @discardableResult
+    public func stop(grace: Duration = .seconds(15)) async -> Int32? {
+        let process = self.process
+        return await offPool { process.stop(grace: grace) }
+    }
+
+    public func kill9() async {
+        let process = self.process
+        await offPool { process.kill9() }
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ d: String) { description = d }
+    }
+}
