@@ -79,7 +79,7 @@ let package = Package(
             name: "TollgatePayments",
             dependencies: [
                 "TollgateCore", "TollgateRedis", "TollgateCoordination", "TollgateJobs", "TollgateNocoDB", "TollgateIPC",
-                log, lifecycle,
+                "TollgateRuntime", "TollgateHTTP", log, lifecycle,
             ]),
         // Telegram and NocoDB simulators (sandbox, demo, tests, benchmarks).
         .target(
@@ -148,6 +148,7 @@ let package = Package(
             name: "PaymentsTests",
             dependencies: [
                 "TollgatePayments", "TollgateNocoDB", "TollgateSimulators", "TollgateJobs", "TollgateTestKit", lifecycle,
+                "TollgateCoordination", "TollgateRedis", "TollgateIPC", "TollgateHTTP", "TollgateRuntime",
             ]),
         .testTarget(
             name: "SchedulerTests",
