@@ -9,7 +9,7 @@
 /// arrivals, and a request granted early may arrive late while the next one arrives on time. A
 /// ``perWindow(_:window:margin:)`` policy therefore widens the spacing by `margin`: six requests
 /// then span at least `5 × spacing`, so arrival jitter of up to `5 × spacing - window` (100 ms for
-/// 5/s with a 10 % margin) still leaves no window with a sixth request.
+/// 5/s with a 10 % margin, 250 ms with the default 25 %) still leaves no window with a sixth request.
 public struct RateLimitPolicy: Sendable, Hashable, CustomStringConvertible {
     /// The spacing between two conforming requests.
     public let emissionInterval: Duration
@@ -25,7 +25,7 @@ public struct RateLimitPolicy: Sendable, Hashable, CustomStringConvertible {
 
     /// At most `limit` requests in any `window`, spaced evenly (burst 1), the spacing widened by
     /// `margin` (a fraction: 0.1 = 10 %) against arrival jitter.
-    public static func perWindow(_ limit: Int, window: Duration = .seconds(1), margin: Double = 0.1) -> RateLimitPolicy {
+    public static func perWindow(_ limit: Int, window: Duration = .seconds(1), margin: Double = 0.25) -> RateLimitPolicy {
         precondition(limit >= 1 && margin >= 0 && margin < 10)
         let micros = Double(window.microseconds) / Double(limit) * (1 + margin)
         return RateLimitPolicy(emissionInterval: .microseconds(Int64(micros.rounded())), burst: 1)

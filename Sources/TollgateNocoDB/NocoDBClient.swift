@@ -7,8 +7,8 @@ import TollgateHTTP
 /// A NocoDB REST API v2 client in which every request — from any process of either service —
 /// goes through the shared rate limiter for its token.
 ///
-/// - Before each attempt: a slot from the ``RateLimiter`` for this token (default 5/s with a 10 %
-///   margin). If the limiter cannot be asked, nothing is sent.
+/// - Before each attempt: a slot from the ``RateLimiter`` for this token (default 5/s with a 25 %
+///   margin: one request every 250 ms). If the limiter cannot be asked, nothing is sent.
 /// - 429: the token is pushed back in the shared limiter by `max(Retry-After, throttleBlock)` (NocoDB
 ///   blocks a token for 30 s after a 429), so no process sends with it until the block ends; then
 ///   the request is tried again.
@@ -25,7 +25,7 @@ public final class NocoDBClient: Sendable {
     /// Tuning of the client.
     public struct Options: Sendable {
         /// The shared budget of one token.
-        public var rate: RateLimitPolicy = .perWindow(5, window: .seconds(1), margin: 0.1)
+        public var rate: RateLimitPolicy = .perWindow(5, window: .seconds(1), margin: 0.25)
         /// How long a 429 holds the token (at least what `Retry-After` says).
         public var throttleBlock: Duration = .seconds(30)
         /// Per-attempt timeout.

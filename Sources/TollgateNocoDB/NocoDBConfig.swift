@@ -14,7 +14,7 @@ import TollgateCore
 /// | `NOCODB_PAID_FIELD` | `Paid` | checkbox column set when the user has paid |
 /// | `NOCODB_RATE_LIMIT` | `5` | requests per window per token, all processes together |
 /// | `NOCODB_RATE_WINDOW` | `1s` | the window of that limit |
-/// | `NOCODB_RATE_MARGIN` | `0.1` | spacing widened by this fraction against arrival jitter |
+/// | `NOCODB_RATE_MARGIN` | `0.25` | spacing widened by this fraction against arrival jitter (250 ms for 5/s: tolerates 250 ms) |
 /// | `NOCODB_THROTTLE_BLOCK` | `30s` | how long a 429 blocks the token (at least Retry-After) |
 /// | `NOCODB_TIMEOUT` | `10s` | per-request timeout |
 /// | `NOCODB_MAX_ATTEMPTS` | `5` | attempts on 5xx/timeouts before giving up |
@@ -53,7 +53,7 @@ public struct NocoDBConfig: Sendable {
         var options = NocoDBClient.Options()
         let limit = reader.int("NOCODB_RATE_LIMIT", default: 5, range: 1...10_000)
         let window = reader.duration("NOCODB_RATE_WINDOW", default: .seconds(1), min: .milliseconds(10), max: .seconds(3600))
-        let margin = reader.double("NOCODB_RATE_MARGIN", default: 0.1, range: 0...1)
+        let margin = reader.double("NOCODB_RATE_MARGIN", default: 0.25, range: 0...1)
         options.rate = .perWindow(limit, window: window, margin: margin)
         options.throttleBlock = reader.duration("NOCODB_THROTTLE_BLOCK", default: .seconds(30), max: .seconds(3600))
         options.timeout = reader.duration("NOCODB_TIMEOUT", default: .seconds(10), min: .milliseconds(100), max: .seconds(300))

@@ -7,7 +7,10 @@ import TollgateNocoDB
 /// writer — are read again rather than missed; rows are de-duplicated by `Id`. Pages are walked
 /// by keyset: the next page starts at the last row's second (offset 0), and only when a whole page
 /// shares one second does the offset grow. Rows re-sorted by a concurrent update therefore cannot
-/// shift an unread row past the walk, as offset paging would.
+/// shift an unread row past the walk, as offset paging would. (Within one crowded second the
+/// offset advances by a page minus a fifth, so up to that many rows leaving the second meanwhile
+/// shift nothing past the walk either.) A row counts as seen by `Id` *and* `UpdatedAt`: a row read
+/// unpaid early in the walk and updated to paid while the walk goes on is read again at the end.
 public struct PaymentDeltaWalk: Sendable {
     public let pageLimit: Int
     /// The current lower bound (Unix ms, whole second) and offset within it.
@@ -16,7 +19,7 @@ public struct PaymentDeltaWalk: Sendable {
     /// The latest `UpdatedAt` seen: the next cycle's cursor.
     public private(set) var maxUpdatedMs: Int64
     public private(set) var pages = 0
-    private var seen = Set<Int64>()
+    private var seen = Set<[Int64]>()
 
     public init(cursorMs: Int64, overlap: Duration, pageLimit: Int) {
         self.pageLimit = max(1, pageLimit)
@@ -49,7 +52,7 @@ public struct PaymentDeltaWalk: Sendable {
         for row in rows {
             guard let updated = row.updatedAtMs else { return (fresh, .noUpdatedAt) }
             maxUpdatedMs = max(maxUpdatedMs, updated)
-            if let id = row.id, !seen.insert(id).inserted { continue }
+            if let id = row.id, !seen.insert([id, updated]).inserted { continue }
             fresh.append(row)
         }
         guard rows.count >= pageLimit, let last = rows.last?.updatedAtMs else { return (fresh, .done) }
@@ -58,7 +61,7 @@ public struct PaymentDeltaWalk: Sendable {
             lowerMs = lastSecond
             offset = 0
         } else {
-            offset += rows.count
+            offset += rows.count - pageLimit / 5
         }
         return (fresh, .more)
     }

@@ -7,8 +7,9 @@ extension PaymentPoller {
         var nowMs: Int64
     }
 
-    /// Checks the watches that are due (or expired) now, up to `batchesPerRound` batches.
-    func batchRound(mode: PaymentsConfig.Mode) async throws -> Round {
+    /// Checks the watches that are due (or expired) now, up to `batchesPerRound` batches, or fewer
+    /// when `until` passes (so that delta cycles keep their cadence during a long sweep).
+    func batchRound(mode: PaymentsConfig.Mode, until: ContinuousClock.Instant? = nil) async throws -> Round {
         let set = try await store.dueSet(limit: config.batchSize * config.batchesPerRound)
         stats.update { $0.activeWatches = set.active }
         var users: [Int64] = []
@@ -23,6 +24,8 @@ extension PaymentPoller {
         }
         for plan in PaymentBatchPlan.plan(watches, maxIDs: config.batchSize) {
             try Task.checkCancellation()
+            // Watches left unchecked stay due and come first in the next round.
+            if let until, ContinuousClock.now >= until { break }
             let query = plan.query(
                 telegramField: config.nocodb.telegramIDField, paidField: config.nocodb.paidField, limit: config.batchSize)
             let rows = try await nocodb.listAll(query, maxRows: config.batchSize * 20)

@@ -35,9 +35,9 @@ extension PaymentPoller {
         return .done
     }
 
-    /// First delta cycle ever (or after the cursor was lost): the cursor starts at the table's
-    /// latest `UpdatedAt`, and every watch is checked once by batch so that nothing paid before
-    /// that moment is missed.
+    /// First delta cycle ever (or after the cursor was lost): the walk starts at the second of the
+    /// table's latest `UpdatedAt`, and every watch is checked once by batch so that nothing paid
+    /// before that moment is missed.
     func startCursor() async throws -> DeltaOutcome {
         guard
             let latest = try await listUnlessNoUpdatedAt(
@@ -46,7 +46,9 @@ extension PaymentPoller {
         var cursor: Int64 = 0
         if let row = latest.list.first {
             guard let updated = row.updatedAtMs else { return .noUpdatedAt }
-            cursor = updated
+            // The first walk then starts at that row's second: everything older is covered by the
+            // sweep below, everything newer is read.
+            cursor = updated + config.deltaOverlap.milliseconds
         }
         try await store.makeAllDue()
         try await store.setCursor(cursor)

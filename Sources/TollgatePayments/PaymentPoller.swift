@@ -97,7 +97,7 @@ public final class PaymentPoller: Service, Sendable {
                     }
                     nextDelta = clock.now + config.deltaInterval
                 }
-                let round = try await batchRound(mode: mode)
+                let round = try await batchRound(mode: mode, until: mode == .delta ? nextDelta : nil)
                 backoff.reset()
                 if round.worked { continue }
                 var wait = config.idleWait

@@ -98,6 +98,7 @@ import Testing
 
     @Test func policyDescriptionsAndUnits() {
         #expect(RateLimitPolicy.perWindow(5, margin: 0).emissionMicros == 200_000)
+        #expect(RateLimitPolicy.perWindow(5).emissionMicros == 250_000)
         #expect(RateLimitPolicy.perWindow(30, window: .seconds(1), margin: 0).ratePerSecond.rounded() == 30)
         #expect(RateLimitPolicy(emissionInterval: .milliseconds(200), burst: 4).toleranceMicros == 600_000)
         #expect(RateLimitedResource.fingerprint("123456:TEST-token").count == 16)

@@ -67,6 +67,10 @@ import TollgateNocoDB
         var (fresh, step) = walk.consume([row(1, base + 5_000), row(2, base + 6_000), row(3, base + 7_000)])
         #expect(fresh.count == 3 && step == .more)
         #expect(walk.lowerMs == base + 7_000 && walk.offset == 0)
+        // A row read before and updated since counts as new; the same version does not.
+        var probe = walk
+        #expect(probe.consume([row(2, base + 8_000)]).fresh.map(\.id) == [2])
+        #expect(probe.consume([row(2, base + 8_000)]).fresh.isEmpty)
         // The row of that second comes again and is dropped as seen.
         (fresh, step) = walk.consume([row(3, base + 7_000), row(4, base + 7_000), row(5, base + 7_000)])
         #expect(fresh.map(\.id) == [4, 5] && step == .more)
@@ -77,5 +81,12 @@ import TollgateNocoDB
         #expect(walk.maxUpdatedMs == base + 12_000)
         var broken = PaymentDeltaWalk(cursorMs: base, overlap: .seconds(1), pageLimit: 3)
         #expect(broken.consume([NocoDBRecord(["Id": 1])]).step == .noUpdatedAt)
+        // Crowded seconds advance by a page minus a fifth, re-reading the tail.
+        var crowded = PaymentDeltaWalk(cursorMs: base, overlap: .seconds(1), pageLimit: 10)
+        _ = crowded.consume((1...10).map { row($0, base) })
+        #expect(crowded.lowerMs == base && crowded.offset == 0)
+        let again = crowded.consume((1...10).map { row($0, base) })
+        #expect(again.fresh.isEmpty && again.step == .more)
+        #expect(crowded.lowerMs == base && crowded.offset == 8)
     }
 }

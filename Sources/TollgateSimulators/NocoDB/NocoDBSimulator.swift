@@ -130,9 +130,10 @@ public final class NocoDBSimulator: Service, Sendable {
         }
     }
 
-    /// Inserts rows (their `CreatedAt` and `UpdatedAt` now); returns their ids.
-    public func insert(table: String, rows: [[String: SimNocoDBValue]]) throws -> [Int64] {
-        let now = SimNocoDBTime.nowMs()
+    /// Inserts rows (their `CreatedAt` and `UpdatedAt` now, or `atMs` for rows that existed
+    /// long before); returns their ids.
+    public func insert(table: String, rows: [[String: SimNocoDBValue]], atMs: Int64? = nil) throws -> [Int64] {
+        let now = atMs ?? SimNocoDBTime.nowMs()
         return try state.withLock { s throws(SimNocoDBFailure) -> [Int64] in
             guard var t = s.tables[table] else { throw .tableNotFound(table) }
             let ids = rows.map { t.insert($0, now: now) }
