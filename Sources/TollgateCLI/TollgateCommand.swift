@@ -16,5 +16,6 @@ enum CommandRegistry {
         StatusCommand.self,
         BenchCommand.self,
         EchoServerCommand.self,
+        SimCommand.self,
     ]
 }
