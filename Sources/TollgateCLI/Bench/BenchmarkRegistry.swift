@@ -2,6 +2,7 @@
 public enum BenchmarkRegistry {
     public static let all: [any Benchmark.Type] = [
         IPCBenchmark.self,
+        PollingBenchmark.self,
     ]
 
     public static func named(_ name: String) -> (any Benchmark.Type)? {

@@ -30,7 +30,7 @@ struct SimNocoDBCommand: AsyncParsableCommand {
     @Option(help: "A table id to serve (repeatable).")
     var table: [String] = ["users"]
 
-    @Option(help: "Rows to create in each table at start (TelegramId 1000000+n, Paid false).")
+    @Option(help: "Rows to create in each table at start (TelegramId 1000000+n, Paid false), dated over the last day.")
     var seed = 0
 
     @Option(help: "Requests per window per token (NocoDB Cloud: 5).")
@@ -81,13 +81,13 @@ struct SimNocoDBCommand: AsyncParsableCommand {
         configuration.latency = DurationParser.parse(latency) ?? .zero
         configuration.legacyErrorShape = legacyErrors
         let simulator = NocoDBSimulator(configuration: configuration, host: host, port: port, logger: logger)
+        // Seeded rows look like a table filled over the last day, one row after another.
+        let origin = WallClock.epochMilliseconds() - 86_400_000
         for id in table where seed > 0 {
-            for chunk in stride(from: 0, to: seed, by: 1000) {
+            for n in 0..<seed {
                 _ = try simulator.insert(
-                    table: id,
-                    rows: (chunk..<min(seed, chunk + 1000)).map {
-                        ["TelegramId": .string("\(1_000_000 + $0)"), "Paid": .bool(false)]
-                    })
+                    table: id, rows: [["TelegramId": .string("\(1_000_000 + n)"), "Paid": .bool(false)]],
+                    atMs: origin + Int64(n) * 86_400_000 / Int64(seed))
             }
         }
         let group = ServiceGroup(services: [simulator], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
