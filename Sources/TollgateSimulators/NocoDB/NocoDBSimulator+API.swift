@@ -84,10 +84,7 @@ extension NocoDBSimulator {
 
         let result = state.withLock { s -> Result<HTTPServerResponse, SimNocoDBFailure> in
             do throws(SimNocoDBFailure) {
-                guard var t = s.tables[table] else { throw .tableNotFound(table) }
-                let response = try api(&t, request, rest: rest)
-                s.tables[table] = t
-                return .success(response)
+                return .success(try Self.modify(&s, table) { t throws(SimNocoDBFailure) in try api(&t, request, rest: rest) })
             } catch {
                 return .failure(error)
             }

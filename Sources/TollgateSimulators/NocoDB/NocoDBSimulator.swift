@@ -135,10 +135,7 @@ public final class NocoDBSimulator: Service, Sendable {
     public func insert(table: String, rows: [[String: SimNocoDBValue]], atMs: Int64? = nil) throws -> [Int64] {
         let now = atMs ?? SimNocoDBTime.nowMs()
         return try state.withLock { s throws(SimNocoDBFailure) -> [Int64] in
-            guard var t = s.tables[table] else { throw .tableNotFound(table) }
-            let ids = rows.map { t.insert($0, now: now) }
-            s.tables[table] = t
-            return ids
+            try Self.modify(&s, table) { t in rows.map { t.insert($0, now: now) } }
         }
     }
 
@@ -154,10 +151,10 @@ public final class NocoDBSimulator: Service, Sendable {
     public func update(table: String, id: Int64, fields: [String: SimNocoDBValue]) throws -> Int64 {
         let now = SimNocoDBTime.nowMs()
         return try state.withLock { s throws(SimNocoDBFailure) -> Int64 in
-            guard var t = s.tables[table] else { throw .tableNotFound(table) }
-            try t.update(id, fields, now: now)
-            s.tables[table] = t
-            return t.rows[id]!.updatedMs
+            try Self.modify(&s, table) { t throws(SimNocoDBFailure) in
+                try t.update(id, fields, now: now)
+                return t.rows[id]!.updatedMs
+            }
         }
     }
 
@@ -193,6 +190,15 @@ public final class NocoDBSimulator: Service, Sendable {
     public func blockedUntil(token: String) -> Int64? {
         let now = SimNocoDBTime.nowMs()
         return state.withLock { $0.throttle.blockedUntil(token: token, nowMs: now) }
+    }
+
+    /// Runs `body` on a table in place (a copy of a 100,000-row table per request would make
+    /// every operation linear in the table's size).
+    static func modify<T>(
+        _ s: inout State, _ table: String, _ body: (inout SimNocoDBTable) throws(SimNocoDBFailure) -> T
+    ) throws(SimNocoDBFailure) -> T {
+        guard s.tables[table] != nil else { throw .tableNotFound(table) }
+        return try body(&s.tables[table]!)
     }
 
     static func ms(_ d: Duration) -> Int64 {
