@@ -67,7 +67,7 @@ let package = Package(
 
         // MARK: Domain libraries
         // Cluster-wide primitives in Redis: leader lock with fencing, GCRA rate limiter.
-        .target(name: "TollgateCoordination", dependencies: ["TollgateCore", "TollgateRedis", log]),
+        .target(name: "TollgateCoordination", dependencies: ["TollgateCore", "TollgateRedis", log, lifecycle]),
         // The durable delayed-job store (Redis scripts on the server clock).
         .target(name: "TollgateJobs", dependencies: ["TollgateCore", "TollgateRedis", "TollgateIPC", log]),
         // NocoDB API v2 client, every request through the shared limiter.
@@ -152,12 +152,19 @@ let package = Package(
             ]),
         .testTarget(
             name: "SchedulerTests",
-            dependencies: ["TollgateScheduler", "TollgateJobs", "TollgateIPC", "TollgateTestKit", lifecycle] + nio),
+            dependencies: [
+                "TollgateScheduler", "TollgateJobs", "TollgateIPC", "TollgateTestKit", "TollgateRedis", "TollgateCoordination",
+                "TollgateCore", lifecycle,
+            ] + nio),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "TollgateGateway", "TollgateTelegram", "TollgateSimulators", "TollgateIPC", "TollgateTestKit", lifecycle,
             ] + nio),
+        // Boots a real systemd (systemd-nspawn) with the installed units; run by scripts/system-test.
+        .testTarget(
+            name: "SystemTests",
+            dependencies: ["TollgateIPC", "TollgateTestKit", "TollgateHTTP", "TollgateRuntime"] + nio),
         .testTarget(
             name: "ServiceTests",
             dependencies: [

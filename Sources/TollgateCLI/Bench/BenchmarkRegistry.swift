@@ -2,6 +2,7 @@
 public enum BenchmarkRegistry {
     public static let all: [any Benchmark.Type] = [
         IPCBenchmark.self,
+        SchedulerBenchmark.self,
         PollingBenchmark.self,
     ]
 

@@ -1,1 +1,0 @@
-// TollgateJobs: built by its issue.

@@ -1,1 +1,0 @@
-// TollgateScheduler: filled in by its issue.
