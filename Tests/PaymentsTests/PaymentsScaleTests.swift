@@ -130,13 +130,29 @@ import TollgateTestKit
                 try await Task.sleep(for: .seconds(2))
             }
             Self.expectWithinLimits(h.simulator.stats(), "delta")
+
+            // Restart: a new poller continues from the cursor in Redis (and with the first
+            // sweep where the old one left it), paced by the limiter: no burst.
+            h.simulator.resetStats()
+            let more = Array(Array(0..<Self.users).filter { !flips.contains($0) }.shuffled(using: &rng).prefix(50))
+            let restarted = try h.poller(outcomes: outcomes) { $0.mode = .delta }
+            try await running(restarted) {
+                try await Self.flip(h, ids: ids, more, over: .seconds(3))
+                let done = await eventually(timeout: .seconds(60)) { outcomes.confirmationJobsPerUser.count == 350 }
+                #expect(done)
+            }
+            let afterRestart = h.simulator.stats()
+            Self.expectWithinLimits(afterRestart, "delta after restart")
+            #expect(restarted.stats.snapshot.confirmed == 50)
+
             let jobs = outcomes.confirmationJobsPerUser
-            #expect(Set(jobs.keys) == Set(flips.map { Int64($0 + 1) }))
+            #expect(Set(jobs.keys) == Set((flips + more).map { Int64($0 + 1) }))
             #expect(jobs.values.allSatisfy { $0 == 1 })
             #expect(outcomes.snapshot.confirmCalls.values.allSatisfy { $0 == 1 })
             let stats = poller.stats.snapshot
             #expect(stats.deltaCycles >= 5)
             #expect(stats.confirmed == 300)
+            #expect(try await h.store().count() == Self.users - 350)
         }
     }
 
