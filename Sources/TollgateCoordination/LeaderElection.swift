@@ -57,6 +57,32 @@ public final class LeaderElection: Service, Leadership, Sendable {
     }
 
     public func waitForChange(from term: LeaderTerm?) async {
+        // A term also ends when its proof runs out, even if no renewal answer arrives to say so
+        // (Redis hangs): so a leader's wait is bounded by the proof deadline, then re-checked —
+        // a renewal may have extended it meanwhile.
+        while !Task.isCancelled {
+            let now = self.now
+            let (current, deadline) = state.withLock { ($0.machine.term(at: now), $0.machine.validUntil) }
+            if current != term { return }
+            guard term != nil, let deadline else {
+                await waitForSignal(from: term)
+                continue
+            }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.waitForSignal(from: term) }
+                group.addTask { try? await Task.sleep(until: self.origin + deadline, clock: .continuous) }
+                await group.next()
+                group.cancelAll()
+            }
+            // Past the deadline with no renewal answer: the term has lapsed; record it now (this also
+            // wakes every other waiter) rather than when the hung call finally returns.
+            let later = self.now
+            update { $0.expireIfLapsed(now: later) }
+        }
+    }
+
+    /// Returns when `update` sees a term different from `term`, or on cancellation.
+    private func waitForSignal(from term: LeaderTerm?) async {
         let id = state.withLock { s -> UInt64 in
             s.nextWaiter += 1
             return s.nextWaiter
@@ -138,7 +164,6 @@ public final class LeaderElection: Service, Leadership, Sendable {
             } else {
                 let now = self.now
                 update { $0.lost(now: now) }
-                state.withLock { $0.termsLost += 1 }
                 logger.warning("leadership lost: the lock is held by another", metadata: ["value": "\(value)"])
             }
         } catch {
@@ -151,7 +176,7 @@ public final class LeaderElection: Service, Leadership, Sendable {
     private func resign() async {
         let value = state.withLock { $0.machine.heldValue }
         let now = self.now
-        update { $0.resigned(now: now) }
+        update(countingLoss: false) { $0.resigned(now: now) }
         if let value {
             _ = try? await lock.release(value: value)
             logger.notice("leadership released")
@@ -162,13 +187,14 @@ public final class LeaderElection: Service, Leadership, Sendable {
     /// Applies `change` to the machine and wakes every waiter whose term no longer holds (also a
     /// term whose proof ran out while nothing else changed).
     @discardableResult
-    private func update<T>(_ change: (inout LeaderLockMachine) -> T) -> T {
+    private func update<T>(countingLoss: Bool = true, _ change: (inout LeaderLockMachine) -> T) -> T {
         let now = self.now
         let (result, woken, lostProof) = state.withLock { s -> (T, [CheckedContinuation<Void, Never>], Bool) in
             let before = s.machine.heldValue
             let result = change(&s.machine)
             let term = s.machine.term(at: now)
             let lostProof = before != nil && s.machine.heldValue == nil
+            if lostProof && countingLoss { s.termsLost += 1 }
             var woken: [CheckedContinuation<Void, Never>] = []
             for (id, waiter) in s.waiters where waiter.0 != term {
                 woken.append(waiter.1)

@@ -67,6 +67,12 @@ public struct LeaderLockMachine: Sendable {
     }
 
     /// The lock value held while leading.
+    /// Until when the current term is proven (on the machine's clock); nil when not leading.
+    public var validUntil: Duration? {
+        if case .leading(_, _, let validUntil, _) = state { return validUntil }
+        return nil
+    }
+
     public var heldValue: String? {
         if case .leading(_, let value, _, _) = state { return value }
         return nil
@@ -84,6 +90,15 @@ public struct LeaderLockMachine: Sendable {
             }
             return now >= nextRenew ? .renew(value: value) : .wait(until: min(nextRenew, validUntil))
         }
+    }
+
+    /// A leader whose proof ran out by `now` becomes a follower (its next attempt at once);
+    /// anything else is unchanged. Returns whether the term lapsed.
+    @discardableResult
+    public mutating func expireIfLapsed(now: Duration) -> Bool {
+        guard case .leading(_, _, let validUntil, _) = state, now >= validUntil else { return false }
+        state = .follower(nextAttempt: now)
+        return true
     }
 
     /// An acquire sent at `sentAt` took the lock (or found our own): leading, term `term`.

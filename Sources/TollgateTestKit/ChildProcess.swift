@@ -36,6 +36,10 @@ public final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&fileActions, 1, sink, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&fileActions, 1, 2)
+        // Nothing else is inherited. hiredis and libcurl sockets are not close-on-exec, and tests
+        // run in parallel in one process: a child started by one test (a redis-server, a service)
+        // would otherwise hold another test's connections open after that test closed them.
+        Self.closeFrom3(&fileActions)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -57,6 +61,14 @@ public final class ChildProcess: @unchecked Sendable {
         let rc = posix_spawnp(&child, executable, &fileActions, &attributes, argv, envp)
         guard rc == 0 else { throw LaunchError.spawnFailed(executable, rc) }
         self.pid = child
+    }
+
+    /// Adds glibc's (2.34+) `posix_spawn_file_actions_addclosefrom_np(actions, 3)`, looked up at
+    /// run time because the Glibc module does not export it.
+    private static func closeFrom3(_ actions: inout posix_spawn_file_actions_t) {
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return }
+        _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3)
     }
 
     /// Sends `signal` to the process (if it has not been reaped yet).

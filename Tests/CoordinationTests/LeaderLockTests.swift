@@ -122,7 +122,7 @@ struct LockFixture {
         // Someone overwrites the lock (an operator, a split brain): the next renewal is refused.
         let admin = fx.client("admin")
         try await admin.send("SET", RedisArgument(fx.keys("leader", "poller")), "999 other intruder", "PX", "60000")
-        let lostBy = ContinuousClock.now + .seconds(3)
+        let lostBy = ContinuousClock.now + .seconds(10)
         while leader.currentTerm == term && ContinuousClock.now < lostBy { try await Task.sleep(for: .milliseconds(20)) }
         #expect(leader.currentTerm == nil)
         while cancelled.load(ordering: .relaxed) == 0 && ContinuousClock.now < lostBy + .seconds(1) {
@@ -157,3 +157,49 @@ struct LockFixture {
         await waiter.value
     }
 }
+
+@Suite struct LeaderProofDeadlineTests {
+    /// Redis freezes (SIGSTOP): the renewal never answers, yet leader work must stop once the
+    /// proof runs out — not when the hung call finally fails.
+    @Test func leaderWorkStopsAtTheProofDeadlineWhileRedisHangs() async throws {
+        let fx = try LockFixture()
+        let client = RedisClient(
+            url: RedisURL(endpoint: .tcp(host: "127.0.0.1", port: fx.server.port)), name: "slow", commandTimeout: .seconds(60),
+            logger: fx.logger)
+        let election = LeaderElection(
+            lock: LeaderLock(client: client, keys: fx.keys, name: "poller", holder: "poller@1"),
+            timing: LeaderLockMachine.Timing(ttl: .seconds(2)), logger: fx.logger)
+        let electionTask = Task { try? await election.run() }
+        while election.currentTerm == nil { try await Task.sleep(for: .milliseconds(20)) }
+
+        let started = Atomic<Int>(0)
+        let cancelled = Atomic<Int>(0)
+        let work = Task {
+            await election.whileLeading { _ in
+                started.add(1, ordering: .relaxed)
+                while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
+                cancelled.add(1, ordering: .relaxed)
+            }
+        }
+        while started.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+
+        let pid = try #require(fx.server.pid)
+        kill(pid, SIGSTOP)
+        // The renewal hangs for up to 60 s (the command timeout); the proof lasts < 2 s.
+        while cancelled.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(election.currentTerm == nil)
+        #expect(election.snapshot.termsLost == 1)
+        // Still frozen: the stop came from the deadline, not from an answer.
+        let state = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8).split(separator: " ")[2]
+        #expect(state == "T", "redis-server should still be stopped, state \(state)")
+        kill(pid, SIGCONT)
+        work.cancel()
+        electionTask.cancel()
+        _ = await work.value
+        await client.close()
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#endif

@@ -48,17 +48,29 @@ struct ConnectionTests {
 
     @Test("A long request does not hold up others on the same client")
     func longPollAlongsideShortRequests() async throws {
+        // The long handler is held until the test opens the gate, and the test opens it only
+        // after every short request has been answered: were the short requests queued behind
+        // the long one, they would never complete (and the test would hit its time limit).
+        let release = Gate()
         try await withServer(handler: { request in
-            if request.path == "/long" { await slowHandlerSleep(.milliseconds(1500)) }
+            if request.path == "/long" { await handlerWait(for: release) }
             return .text(request.path)
         }) { server in
             let client = HTTPClient(name: "longpoll", logger: quietLogger)
             async let long = client.execute(.get(server.base + "/long"))
-            try await Task.sleep(for: .milliseconds(100))
-            let start = ContinuousClock.now
-            for _ in 0..<5 { #expect(try await client.execute(.get(server.base + "/short")).text == "/short") }
-            #expect(ContinuousClock.now - start < .milliseconds(1200))
-            #expect(try await long.text == "/long")
+            #expect(await eventually { release.arrivals == 1 })  // the long request is in its handler
+            for _ in 0..<5 {
+                let short = try await client.execute(.get(server.base + "/short"))
+                #expect(short.text == "/short")
+            }
+            #expect(!release.isOpen)
+            #expect(server.server.stats.requestsServed == 5)  // all five answered, the long one not yet
+            release.open()
+            let longResponse = try await long
+            #expect(longResponse.text == "/long")
+            #expect(server.server.stats.requestsServed == 6)
+            // The long request held one connection; the short ones shared a second one.
+            #expect(client.stats.connectionsOpened == 2)
         }
     }
 

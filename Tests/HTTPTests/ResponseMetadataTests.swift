@@ -10,7 +10,8 @@ import TollgateTestKit
 struct ResponseMetadataTests {
     @Test("Retry-After on a 429, as delta seconds and as an HTTP-date")
     func retryAfter() async throws {
-        let inTwoMinutes = Self.httpDate(Date().addingTimeInterval(120))
+        let start = Date()
+        let inTwoMinutes = Self.httpDate(start.addingTimeInterval(120))
         try await withServer(handler: { request in
             switch request.path {
             case "/seconds":
@@ -31,8 +32,13 @@ struct ResponseMetadataTests {
             #expect(seconds.text == "Too Many Requests")
 
             let date = try await client.execute(.get(server.base + "/date"))
+            let elapsed = Date().timeIntervalSince(start)
             let wait = try #require(date.retryAfter)
-            #expect(wait > .seconds(110) && wait <= .seconds(120))
+            // The date is `start` + 120 s in whole seconds, and the client measured from a moment
+            // between `start` and now: the wait lies in (119 s - elapsed, 120 s], however long the
+            // requests took. (A fixed lower bound would assume the test ran fast.)
+            #expect(wait <= .seconds(120))
+            #expect(wait >= .seconds(119) - .seconds(elapsed), "elapsed \(elapsed) s")
 
             #expect(try await client.execute(.get(server.base + "/past")).retryAfter == .zero)
             #expect(try await client.execute(.get(server.base + "/none")).retryAfter == nil)

@@ -53,21 +53,24 @@ struct ServerBehaviourTests {
 
     @Test("Graceful shutdown: the request in flight completes, new connections are refused")
     func gracefulShutdown() async throws {
-        let started = Locked(false)
+        // The slow handler deliberately ignores graceful shutdown and answers only when the test
+        // opens the gate, after the shutdown has begun: the request is in flight throughout,
+        // however slowly the machine runs.
+        let release = Gate()
         try await withServer(handler: { request in
             if request.path == "/slow" {
-                started.value = true
-                try? await Task.sleep(for: .milliseconds(800))  // deliberately ignores graceful shutdown
+                await release.wait()
                 return .text("slow done")
             }
             return .text("fast")
         }) { server in
+            defer { release.open() }
             let client = HTTPClient(name: "graceful", logger: quietLogger)
             let idle = HTTPClient(name: "idle", logger: quietLogger)
             #expect(try await idle.execute(.get(server.base + "/warm")).text == "fast")  // an idle keep-alive connection
 
             async let slow = client.execute(.get(server.base + "/slow"))
-            #expect(await eventually { started.value })
+            #expect(await eventually { release.arrivals == 1 })
             await server.group.triggerGracefulShutdown()
             #expect(await eventually { !TestNetwork.isListening(port: server.port) })
 
@@ -76,6 +79,7 @@ struct ServerBehaviourTests {
             }
             #expect(refused?.code == .connectFailed)
 
+            release.open()
             let response = try await slow
             #expect(response.status == 200)
             #expect(response.text == "slow done")

@@ -37,13 +37,19 @@ import TollgateTestKit
 
     @Test func retentionWindowEnds() async throws {
         let fx = try JobsFixture()
-        let store = fx.store(settings: .init(retention: .milliseconds(300)))
-        _ = try await store.schedule(reminder("short"))
-        let batch = try await store.claim(limit: 1, lease: .seconds(30), worker: "w")
-        #expect(try await store.ack("short", epoch: batch.epoch) == .done)
-        #expect(try await !store.schedule(reminder("short")).created)
-        try await Task.sleep(for: .milliseconds(600))
-        #expect(try await store.schedule(reminder("short")).created)
+        // Within the window a completed id is remembered...
+        let remembering = fx.store(settings: .init(retention: .seconds(60)))
+        _ = try await remembering.schedule(reminder("long"))
+        let first = try await remembering.claim(limit: 1, lease: .seconds(30), worker: "w")
+        #expect(try await remembering.ack("long", epoch: first.epoch) == .done)
+        #expect(try await !remembering.schedule(reminder("long")).created)
+        // ...and after it, forgotten (a 1 ms window has surely passed after 200 ms).
+        let forgetting = fx.store(settings: .init(retention: .milliseconds(1)))
+        _ = try await forgetting.schedule(reminder("short"))
+        let second = try await forgetting.claim(limit: 1, lease: .seconds(30), worker: "w")
+        #expect(try await forgetting.ack("short", epoch: second.epoch) == .done)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(try await forgetting.schedule(reminder("short")).created)
         await fx.close()
     }
 

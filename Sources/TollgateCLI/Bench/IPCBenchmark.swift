@@ -96,7 +96,18 @@ struct IPCBenchmark: Benchmark {
         let ratioRate = ipcRate / echoRate
         output.line(String(format: "ratio ipc/echo: round trip p50 ×%.1f, throughput %.2f", ratioRTT, ratioRate))
 
+        let codec = Self.codecFigures(iterations: options.quick ? 200 : 2000)
+        output.line(
+            String(
+                format: "codec, deliver batch of 100 (%d bytes): encode %.0f µs, decode %.0f µs; reply encode %.0f µs, decode %.0f µs",
+                Int(codec.bytes), codec.encode, codec.decode, codec.replyEncode, codec.replyDecode))
+
         return [
+            "codec_deliver100_bytes": .number(codec.bytes),
+            "codec_deliver100_encode_us": .number(codec.encode.rounded()),
+            "codec_deliver100_decode_us": .number(codec.decode.rounded()),
+            "codec_deliver100_reply_encode_us": .number(codec.replyEncode.rounded()),
+            "codec_deliver100_reply_decode_us": .number(codec.replyDecode.rounded()),
             "service": .string("poller-scheduler"),
             "message_bytes": .number(Double(frame.count)),
             "pipeline_depth": .number(Double(depth)),
@@ -108,6 +119,42 @@ struct IPCBenchmark: Benchmark {
             "ratio_throughput": .number((ratioRate * 1000).rounded() / 1000),
             "service_peak_rss_mib": .number(((Double(serviceRSS ?? 0) / 1024) * 10).rounded() / 10),
         ]
+    }
+}
+
+extension IPCBenchmark {
+    /// Median cost of encoding and decoding a 100-delivery `deliver` frame and its reply.
+    static func codecFigures(iterations: Int) -> (bytes: Double, encode: Double, decode: Double, replyEncode: Double, replyDecode: Double) {
+        var deliveries: [Delivery] = []
+        for i in 0..<100 {
+            let user = Int64(100_000 + i)
+            let due: Int64 = 1_795_000_000_000 + Int64(i)
+            deliveries.append(
+                Delivery(
+                    jobID: "reminder:\(user):1", epoch: 42, kind: "reminder", userID: user, chatID: user, attempt: 1,
+                    dueAtMs: due, payload: ["step": .string("reminder")]))
+        }
+        let request = IPCRequestEnvelope(id: "bench-7", type: Deliver.type, body: Deliver(deliveries: deliveries))
+        let reply = IPCOkEnvelope(
+            id: "bench-7", body: Deliver.Reply(results: deliveries.map { DeliveryResult(jobID: $0.jobID, outcome: .delivered) }))
+        func median(_ body: () throws -> Void) -> Double {
+            var samples: [Double] = []
+            for _ in 0..<iterations {
+                let start = ContinuousClock.now
+                try? body()
+                samples.append((ContinuousClock.now - start).seconds * 1e6)
+            }
+            return Percentiles(samples).p50
+        }
+        let requestBytes = (try? IPCCoding.encode(request)) ?? []
+        let replyBytes = (try? IPCCoding.encode(reply)) ?? []
+        return (
+            Double(requestBytes.count),
+            median { _ = try IPCCoding.encode(request) },
+            median { _ = try IPCCoding.decode(IPCRequestEnvelope<Deliver>.self, from: requestBytes) },
+            median { _ = try IPCCoding.encode(reply) },
+            median { _ = try IPCCoding.decode(IPCOkEnvelope<Deliver.Reply>.self, from: replyBytes) }
+        )
     }
 }
 

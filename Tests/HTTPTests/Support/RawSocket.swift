@@ -75,8 +75,10 @@ final class RawSocket {
 
     /// Reads until the peer closes or nothing arrives for `idle`. Never blocks a thread: the
     /// socket is polled without waiting and the task sleeps in between (tests run on the
-    /// cooperative pool, which has only as many threads as cores).
-    func readAll(idle: Duration = .seconds(2)) async -> String {
+    /// cooperative pool, which has only as many threads as cores). Every caller expects the
+    /// peer to close, so `idle` is only a backstop: generous, so that a stall on a loaded
+    /// machine is not mistaken for the end of the reply.
+    func readAll(idle: Duration = .seconds(10)) async -> String {
         var out: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         var lastData = ContinuousClock.now
