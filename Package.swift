@@ -104,10 +104,12 @@ let package = Package(
             dependencies: [
                 "TollgateCore", "TollgateIPC", "TollgateRedis", "TollgateHTTP", "TollgateRuntime",
                 "TollgateGateway", "TollgateScheduler", "TollgateSimulators", "TollgateTestKit", log, lifecycle,
+                "TollgatePayments", "TollgateNocoDB", "TollgateCoordination",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio),
         .executableTarget(name: "bot-gateway", dependencies: ["TollgateGateway", "TollgateRuntime", lifecycle]),
-        .executableTarget(name: "poller-scheduler", dependencies: ["TollgateScheduler", "TollgateRuntime", lifecycle]),
+        .executableTarget(
+            name: "poller-scheduler", dependencies: ["TollgateScheduler", "TollgatePayments", "TollgateRuntime", lifecycle]),
         .executableTarget(
             name: "tollgate",
             dependencies: ["TollgateCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

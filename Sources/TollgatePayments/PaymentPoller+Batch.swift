@@ -22,36 +22,53 @@ extension PaymentPoller {
             // A due entry without its watch (removed meanwhile): drop the leftovers.
             try await store.unwatch(userID: orphan)
         }
-        for plan in PaymentBatchPlan.plan(watches, maxIDs: config.batchSize) {
-            try Task.checkCancellation()
-            // Watches left unchecked stay due and come first in the next round.
-            if let until, ContinuousClock.now >= until { break }
-            let query = plan.query(
-                telegramField: config.nocodb.telegramIDField, paidField: config.nocodb.paidField, limit: config.batchSize)
-            let rows = try await nocodb.listAll(query, maxRows: config.batchSize * 20)
-            let batchWatches = plan.watches
-            stats.update {
-                $0.batches += 1
-                $0.batchedWatches += batchWatches.count
-                $0.userChecks += batchWatches.count
-            }
-            let confirmations = plan.confirmations(
-                rows: rows, telegramField: config.nocodb.telegramIDField, paidField: config.nocodb.paidField)
-            for confirmation in confirmations { try await confirm(confirmation) }
-            let paid = Set(confirmations.map(\.watch.userID))
-            var alive: [PaymentWatch] = []
-            for watch in batchWatches where !paid.contains(watch.userID) {
-                if watch.expiresMs <= set.nowMs {
-                    try await expire(watch)
-                } else {
-                    alive.append(watch)
+        // Up to `requestConcurrency` batches in flight: the limiter still spaces the requests, and
+        // a reply slower than the spacing no longer slows the pass down.
+        let plans = PaymentBatchPlan.plan(watches, maxIDs: config.batchSize)
+        let now = set.nowMs
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var inFlight = 0
+            for plan in plans {
+                try Task.checkCancellation()
+                // Watches left unchecked stay due and come first in the next round.
+                if let until, ContinuousClock.now >= until { break }
+                if inFlight >= config.requestConcurrency {
+                    try await group.next()
+                    inFlight -= 1
                 }
+                group.addTask { try await self.check(plan, mode: mode, nowMs: now) }
+                inFlight += 1
             }
-            let now = set.nowMs
-            try await store.markChecked(alive) { watch in self.nextCheck(watch, mode: mode, nowMs: now) }
+            try await group.waitForAll()
         }
         stats.update { $0.cycles += 1 }
         return Round(worked: true, nextDueMs: set.nextDueMs, nowMs: set.nowMs)
+    }
+
+    /// One batch request and what follows from it: confirmations, expiries, next checks.
+    func check(_ plan: PaymentBatchPlan, mode: PaymentsConfig.Mode, nowMs: Int64) async throws {
+        let query = plan.query(
+            telegramField: config.nocodb.telegramIDField, paidField: config.nocodb.paidField, limit: config.batchSize)
+        let rows = try await nocodb.listAll(query, maxRows: config.batchSize * 20)
+        let batchWatches = plan.watches
+        stats.update {
+            $0.batches += 1
+            $0.batchedWatches += batchWatches.count
+            $0.userChecks += batchWatches.count
+        }
+        let confirmations = plan.confirmations(
+            rows: rows, telegramField: config.nocodb.telegramIDField, paidField: config.nocodb.paidField)
+        for confirmation in confirmations { try await confirm(confirmation) }
+        let paid = Set(confirmations.map(\.watch.userID))
+        var alive: [PaymentWatch] = []
+        for watch in batchWatches where !paid.contains(watch.userID) {
+            if watch.expiresMs <= nowMs {
+                try await expire(watch)
+            } else {
+                alive.append(watch)
+            }
+        }
+        try await store.markChecked(alive) { watch in self.nextCheck(watch, mode: mode, nowMs: nowMs) }
     }
 
     /// When to check `watch` again: by the cadence in batch mode, the sweep interval in delta mode.

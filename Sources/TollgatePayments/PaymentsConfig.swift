@@ -13,6 +13,7 @@ import TollgateNocoDB
 /// | `PAYMENTS_FIRST_CHECK` | `3s` | a new watch's first check (by batch, in both modes) |
 /// | `PAYMENTS_WATCH_EXPIRY` | `48h` | default watch lifetime |
 /// | `PAYMENTS_BATCH_SIZE` | `NOCODB_PAGE_LIMIT` | ids per batch request |
+/// | `PAYMENTS_CONCURRENCY` | `1` | batch requests in flight at once; the limiter still spaces them, but with 2 a request already sent when a 429 arrives lands inside the block |
 public struct PaymentsConfig: Sendable {
     public enum Mode: String, Sendable, CaseIterable {
         case delta, batch
@@ -27,6 +28,8 @@ public struct PaymentsConfig: Sendable {
     public var firstCheckDelay: Duration = .seconds(3)
     public var defaultExpiry: Duration = .seconds(48 * 3600)
     public var batchSize: Int
+    /// Batch requests in flight at once (see the table above).
+    public var requestConcurrency = 1
     /// Batches per round before the due set is read again.
     public var batchesPerRound = 10
     /// The longest the loop sleeps before looking at the due set again.
@@ -56,6 +59,7 @@ public struct PaymentsConfig: Sendable {
         config.defaultExpiry = reader.duration("PAYMENTS_WATCH_EXPIRY", default: .seconds(48 * 3600), min: .seconds(1))
         config.batchSize = reader.int(
             "PAYMENTS_BATCH_SIZE", default: config.nocodb.options.pageLimit, range: 1...config.nocodb.options.pageLimit)
+        config.requestConcurrency = reader.int("PAYMENTS_CONCURRENCY", default: 1, range: 1...8)
         return config
     }
 }
