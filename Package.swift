@@ -82,7 +82,7 @@ let package = Package(
             name: "TollgatePayments",
             dependencies: [
                 "TollgateCore", "TollgateRedis", "TollgateCoordination", "TollgateJobs", "TollgateNocoDB", "TollgateIPC",
-                log, lifecycle,
+                "TollgateRuntime", "TollgateHTTP", log, lifecycle,
             ]),
         // Telegram and NocoDB simulators (sandbox, demo, tests, benchmarks).
         .target(
@@ -108,10 +108,12 @@ let package = Package(
             dependencies: [
                 "TollgateCore", "TollgateIPC", "TollgateRedis", "TollgateHTTP", "TollgateRuntime",
                 "TollgateGateway", "TollgateScheduler", "TollgateSimulators", "TollgateTestKit", log, lifecycle,
+                "TollgatePayments", "TollgateNocoDB", "TollgateCoordination",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio),
         .executableTarget(name: "bot-gateway", dependencies: ["TollgateGateway", "TollgateRuntime", lifecycle]),
-        .executableTarget(name: "poller-scheduler", dependencies: ["TollgateScheduler", "TollgateRuntime", lifecycle]),
+        .executableTarget(
+            name: "poller-scheduler", dependencies: ["TollgateScheduler", "TollgatePayments", "TollgateRuntime", lifecycle]),
         .executableTarget(
             name: "tollgate",
             dependencies: ["TollgateCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -121,6 +123,10 @@ let package = Package(
         // Test-only (not a product): a tiny socket-activated, sd_notify-speaking process that
         // SystemdTests run under the real systemd-socket-activate.
         .executableTarget(name: "tollgate-systemd-probe", dependencies: ["TollgateSystemd"]),
+        // Test-only (not a product): takes slots from the Redis rate limiter in a loop and prints
+        // their grant times, so CoordinationTests can run several real processes against one limit.
+        .executableTarget(
+            name: "tollgate-ratelimit-probe", dependencies: ["TollgateCoordination", "TollgateRedis", "TollgateCore", log]),
 
         // MARK: Tests
         .testTarget(name: "CoreTests", dependencies: ["TollgateCore"]),
@@ -148,6 +154,7 @@ let package = Package(
             name: "PaymentsTests",
             dependencies: [
                 "TollgatePayments", "TollgateNocoDB", "TollgateSimulators", "TollgateJobs", "TollgateTestKit", lifecycle,
+                "TollgateCoordination", "TollgateRedis", "TollgateIPC", "TollgateHTTP", "TollgateRuntime",
             ]),
         .testTarget(
             name: "SchedulerTests",

@@ -1,23 +1,24 @@
 import TollgateCore
+import TollgatePayments
 import TollgateRuntime
 import TollgateScheduler
 
 /// poller-scheduler: delayed jobs, payment watching; any number of instances.
 struct PollerConfig: Sendable {
-    var nocodbURL: String
-    var nocodbToken: Secret?
-    var nocodbTable: String
     var scheduler: SchedulerSettings
+    /// NocoDB (`NOCODB_URL`, `NOCODB_TOKEN`, `NOCODB_TABLE_ID`, ...) and payment watching (`PAYMENTS_*`).
+    var payments: PaymentsConfig
 
     static func read(_ r: inout ConfigReader) -> PollerConfig {
-        PollerConfig(
-            nocodbURL: r.httpURL("NOCODB_URL"),
-            nocodbToken: r.secret("NOCODB_TOKEN", credential: "nocodb-token"),
-            nocodbTable: r.string("NOCODB_TABLE_ID"),
-            scheduler: SchedulerSettings.read(&r))
+        PollerConfig(scheduler: SchedulerSettings.read(&r), payments: PaymentsConfig.read(&r))
     }
 }
 
 await ServiceMain.run(kind: .poller, readConfig: PollerConfig.read) { host, config in
-    PollerAssembly(host: host, settings: config.scheduler).components
+    var poller = PollerAssembly(host: host, settings: config.scheduler)
+    let payments = PaymentsComponent(
+        host: host, config: config.payments, outcomes: PaymentJobsOutcomes(poller.paymentJobs),
+        leadership: poller.leadership)
+    poller.components += payments.services
+    return poller.components
 }

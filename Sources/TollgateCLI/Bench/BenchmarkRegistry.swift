@@ -3,6 +3,7 @@ public enum BenchmarkRegistry {
     public static let all: [any Benchmark.Type] = [
         IPCBenchmark.self,
         SchedulerBenchmark.self,
+        PollingBenchmark.self,
     ]
 
     public static func named(_ name: String) -> (any Benchmark.Type)? {

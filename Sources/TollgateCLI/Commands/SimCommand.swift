@@ -4,5 +4,5 @@ import ArgumentParser
 struct SimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim", abstract: "Run a simulator of an outside service (for the sandbox and demos).",
-        subcommands: [SimTelegramCommand.self])
+        subcommands: [SimNocoDBCommand.self, SimTelegramCommand.self])
 }

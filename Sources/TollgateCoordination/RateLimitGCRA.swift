@@ -1,0 +1,60 @@
+/// The GCRA arithmetic as a pure state machine: no clock, no I/O, times in microseconds.
+///
+/// The same arithmetic runs inside Redis (``RateLimitScript``) on the Redis server's clock, so
+/// that every process shares one state per resource; this type is what the tests drive with a
+/// simulated clock, and what ``LocalRateLimiter`` runs in memory.
+///
+/// State: the *theoretical arrival time* `tat` (when the next request would be due if requests
+/// came exactly at the rate) and `blockedUntil` (a time before which nothing may go, set when the
+/// remote side answered 429). A request at `now` conforms when
+/// `now >= max(tat - tolerance, blockedUntil)`; it then moves `tat` to `max(tat, now) + interval`.
+public struct RateLimitGCRA: Sendable, Hashable {
+    /// The shared state of one resource.
+    public struct State: Sendable, Hashable {
+        public var tat: Int64
+        public var blockedUntil: Int64
+        public init(tat: Int64 = 0, blockedUntil: Int64 = 0) {
+            self.tat = tat
+            self.blockedUntil = blockedUntil
+        }
+    }
+
+    /// What the limiter decided for one request.
+    public enum Decision: Sendable, Hashable {
+        /// Go now.
+        case allowed
+        /// Not before `waitMicros` from now.
+        case denied(waitMicros: Int64)
+    }
+
+    public let policy: RateLimitPolicy
+    public private(set) var state: State
+
+    public init(policy: RateLimitPolicy, state: State = State()) {
+        self.policy = policy
+        self.state = state
+    }
+
+    /// The earliest time a request conforms.
+    public var allowedAt: Int64 { max(state.tat - policy.toleranceMicros, state.blockedUntil) }
+
+    /// Decides a request at `now`; an allowed request takes its slot.
+    public mutating func request(at now: Int64) -> Decision {
+        let earliest = allowedAt
+        guard now >= earliest else { return .denied(waitMicros: earliest - now) }
+        state.tat = max(state.tat, now) + policy.emissionMicros
+        return .allowed
+    }
+
+    /// Nothing may go before `now + micros`, and after that the requests resume at the policy's
+    /// spacing (no burst when the block ends). Never shortens an existing block.
+    public mutating func block(at now: Int64, forMicros micros: Int64) {
+        state.blockedUntil = max(state.blockedUntil, now + max(0, micros))
+        state.tat = max(state.tat, state.blockedUntil + policy.toleranceMicros)
+    }
+
+    /// How long Redis must keep the state: until it no longer restricts anything.
+    public func retentionMicros(at now: Int64) -> Int64 {
+        max(state.tat, state.blockedUntil) - now
+    }
+}

@@ -1,0 +1,101 @@
+import Logging
+import Synchronization
+import TollgateCore
+import TollgateRedis
+
+/// The cluster-wide limiter: GCRA on the Redis server's clock, one hash per resource
+/// (`<prefix>:ratelimit:<resource>`), every decision one atomic script call.
+///
+/// Every process of both services that uses a resource through a `RedisRateLimiter` on the same
+/// Redis and key space shares its budget; a ``pushBack(_:by:)`` from any of them holds all of them.
+/// Inside one process, waiters for a resource queue in FIFO order and only the head polls Redis.
+///
+/// Fails closed: when Redis cannot be reached, ``acquire(_:)`` throws the `RedisError` and the
+/// caller must not send its request.
+public final class RedisRateLimiter: RateLimiter {
+    private let client: RedisClient
+    private let keys: KeySpace
+    private let logger: Logger
+    private let turnstiles = Mutex<[String: RateLimitTurnstile]>([:])
+
+    /// - Parameters:
+    ///   - client: a client of the limiter's own (acquire calls are short; a pool's client is fine).
+    ///   - keys: the deployment's key space (`REDIS_PREFIX`).
+    public init(client: RedisClient, keys: KeySpace, logger: Logger) {
+        self.client = client
+        self.keys = keys
+        self.logger = logger
+    }
+
+    /// The Redis key holding `resource`'s state.
+    public func key(for resource: RateLimitedResource) -> String {
+        keys("ratelimit", resource.name)
+    }
+
+    @discardableResult
+    public func acquire(_ resource: RateLimitedResource) async throws -> RateLimitGrant {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let turnstile = turnstile(for: resource.name)
+        try await turnstile.enter()
+        defer { turnstile.leave() }
+        var wasBlocked = false
+        while true {
+            try Task.checkCancellation()
+            let reply = try await run("acquire", resource, blockMicros: 0)
+            if reply.allowed {
+                return RateLimitGrant(waited: clock.now - start, wasBlocked: wasBlocked, grantedAtMicros: reply.now)
+            }
+            if reply.blockedUntil > reply.now { wasBlocked = true }
+            // Sleep exactly the wait the server computed; a few hundred µs of jitter keep several
+            // processes that wake together from asking in lockstep forever.
+            let jitter = Int64.random(in: 0...500)
+            try await Task.sleep(for: .microseconds(reply.waitMicros + jitter))
+        }
+    }
+
+    public func pushBack(_ resource: RateLimitedResource, by delay: Duration) async throws {
+        let reply = try await run("block", resource, blockMicros: max(0, delay.microseconds))
+        logger.info(
+            "rate limit pushed back",
+            metadata: [
+                "resource": "\(resource.name)", "delay_ms": "\(delay.microseconds / 1000)",
+                "blocked_for_ms": "\((reply.blockedUntil - reply.now) / 1000)",
+            ])
+    }
+
+    public func currentWait(_ resource: RateLimitedResource) async throws -> Duration {
+        .microseconds(try await run("peek", resource, blockMicros: 0).waitMicros)
+    }
+
+    private struct Reply {
+        var allowed: Bool
+        var waitMicros: Int64
+        var now: Int64
+        var blockedUntil: Int64
+    }
+
+    private func run(_ op: String, _ resource: RateLimitedResource, blockMicros: Int64) async throws(RedisError) -> Reply {
+        let value = try await client.evaluate(
+            RateLimitScript.gcra, keys: [RedisArgument(key(for: resource))],
+            args: [
+                RedisArgument(op), RedisArgument(resource.policy.emissionMicros),
+                RedisArgument(resource.policy.toleranceMicros), RedisArgument(blockMicros),
+            ])
+        guard let parts = value.array, parts.count == 4, let allowed = parts[0].int, let wait = parts[1].int,
+            let now = parts[2].int, let blocked = parts[3].int
+        else {
+            throw RedisError(.protocolError, "unexpected rate limiter reply \(value)")
+        }
+        return Reply(allowed: allowed == 1, waitMicros: wait, now: now, blockedUntil: blocked)
+    }
+
+    private func turnstile(for name: String) -> RateLimitTurnstile {
+        turnstiles.withLock { map in
+            if let existing = map[name] { return existing }
+            let created = RateLimitTurnstile()
+            map[name] = created
+            return created
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import Logging
+import TollgateCoordination
+import TollgateCore
+
+/// Everything the NocoDB client needs, read from the environment (both services read the same
+/// variables).
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `NOCODB_URL` | required | base URL, e.g. `https://app.nocodb.com` |
+/// | `NOCODB_TOKEN` | required | API token (`xc-token`); or credential `nocodb-token` |
+/// | `NOCODB_TABLE_ID` | required | the users table |
+/// | `NOCODB_TELEGRAM_ID_FIELD` | `TelegramId` | column holding the Telegram user id |
+/// | `NOCODB_PAID_FIELD` | `Paid` | checkbox column set when the user has paid |
+/// | `NOCODB_RATE_LIMIT` | `5` | requests per window per token, all processes together |
+/// | `NOCODB_RATE_WINDOW` | `1s` | the window of that limit |
+/// | `NOCODB_RATE_MARGIN` | `0.25` | spacing widened by this fraction against arrival jitter (250 ms for 5/s: tolerates 250 ms) |
+/// | `NOCODB_THROTTLE_BLOCK` | `30s` | how long a 429 blocks the token (at least Retry-After) |
+/// | `NOCODB_TIMEOUT` | `10s` | per-request timeout |
+/// | `NOCODB_MAX_ATTEMPTS` | `5` | attempts on 5xx/timeouts before giving up |
+/// | `NOCODB_BACKOFF_BASE` / `NOCODB_BACKOFF_CAP` | `250ms` / `10s` | exponential backoff with jitter |
+/// | `NOCODB_PAGE_LIMIT` | `100` | the server's page limit (ids per batch request) |
+public struct NocoDBConfig: Sendable {
+    public var baseURL: String
+    public var token: Secret
+    public var tableID: String
+    public var telegramIDField: String
+    public var paidField: String
+    public var options: NocoDBClient.Options
+
+    public init(
+        baseURL: String, token: Secret, tableID: String, telegramIDField: String = "TelegramId",
+        paidField: String = "Paid", options: NocoDBClient.Options = .init()
+    ) {
+        self.baseURL = baseURL
+        self.token = token
+        self.tableID = tableID
+        self.telegramIDField = telegramIDField
+        self.paidField = paidField
+        self.options = options
+    }
+
+    /// Reads the variables above; problems are collected in `reader`.
+    public static func read(_ reader: inout ConfigReader) -> NocoDBConfig {
+        let url = reader.httpURL("NOCODB_URL")
+        let token = reader.secret("NOCODB_TOKEN", credential: "nocodb-token") ?? Secret("")
+        let table = reader.string("NOCODB_TABLE_ID")
+        if !table.isEmpty, !NocoDBClient.isValidTableID(table) {
+            reader.problem("NOCODB_TABLE_ID", "expected letters, digits, '_' or '-', got '\(table.prefix(60))'")
+        }
+        let telegramField = reader.string("NOCODB_TELEGRAM_ID_FIELD", default: "TelegramId")
+        let paidField = reader.string("NOCODB_PAID_FIELD", default: "Paid")
+        var options = NocoDBClient.Options()
+        let limit = reader.int("NOCODB_RATE_LIMIT", default: 5, range: 1...10_000)
+        let window = reader.duration("NOCODB_RATE_WINDOW", default: .seconds(1), min: .milliseconds(10), max: .seconds(3600))
+        let margin = reader.double("NOCODB_RATE_MARGIN", default: 0.25, range: 0...1)
+        options.rate = .perWindow(limit, window: window, margin: margin)
+        options.throttleBlock = reader.duration("NOCODB_THROTTLE_BLOCK", default: .seconds(30), max: .seconds(3600))
+        options.timeout = reader.duration("NOCODB_TIMEOUT", default: .seconds(10), min: .milliseconds(100), max: .seconds(300))
+        options.maxAttempts = reader.int("NOCODB_MAX_ATTEMPTS", default: 5, range: 1...50)
+        options.backoffBase = reader.duration("NOCODB_BACKOFF_BASE", default: .milliseconds(250), min: .milliseconds(1))
+        options.backoffCap = reader.duration("NOCODB_BACKOFF_CAP", default: .seconds(10), min: .milliseconds(1))
+        if options.backoffCap < options.backoffBase {
+            reader.problem("NOCODB_BACKOFF_CAP", "must not be shorter than NOCODB_BACKOFF_BASE")
+            options.backoffCap = options.backoffBase
+        }
+        options.pageLimit = reader.int("NOCODB_PAGE_LIMIT", default: 100, range: 1...1000)
+        return NocoDBConfig(
+            baseURL: url, token: token, tableID: table, telegramIDField: telegramField, paidField: paidField,
+            options: options)
+    }
+}

@@ -1,1 +1,0 @@
-// TollgateNocoDB: built by its issue.

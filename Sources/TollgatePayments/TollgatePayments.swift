@@ -1,1 +1,0 @@
-// TollgatePayments: built by its issue.
