@@ -111,7 +111,9 @@ let package = Package(
                 "TollgatePayments", "TollgateNocoDB", "TollgateCoordination",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ] + nio),
-        .executableTarget(name: "bot-gateway", dependencies: ["TollgateGateway", "TollgateRuntime", lifecycle]),
+        .executableTarget(
+            name: "bot-gateway",
+            dependencies: ["TollgateGateway", "TollgateRuntime", "TollgateNocoDB", "TollgateCoordination", lifecycle]),
         .executableTarget(
             name: "poller-scheduler", dependencies: ["TollgateScheduler", "TollgatePayments", "TollgateRuntime", lifecycle]),
         .executableTarget(
@@ -165,7 +167,8 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "TollgateGateway", "TollgateTelegram", "TollgateSimulators", "TollgateIPC", "TollgateTestKit", lifecycle,
+                "TollgateGateway", "TollgateTelegram", "TollgateSimulators", "TollgateIPC", "TollgateTestKit", "TollgateNocoDB",
+                "TollgateCoordination", "TollgateRedis", "TollgateHTTP", "TollgateHTTPServer", lifecycle,
             ] + nio),
         // Boots a real systemd (systemd-nspawn) with the installed units; run by scripts/system-test.
         .testTarget(

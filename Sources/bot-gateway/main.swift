@@ -1,22 +1,9 @@
-import TollgateCore
+import TollgateGateway
 import TollgateRuntime
 
-/// bot-gateway: the only process that talks to Telegram.
-struct GatewayConfig: Sendable {
-    var botToken: Secret?
-    var telegramAPI: String
-    var nocodbURL: String
-    var nocodbToken: Secret?
-    var nocodbTable: String
-
-    static func read(_ r: inout ConfigReader) -> GatewayConfig {
-        GatewayConfig(
-            botToken: r.secret("BOT_TOKEN", credential: "bot-token"),
-            telegramAPI: r.httpURL("TELEGRAM_API_URL", default: "https://api.telegram.org"),
-            nocodbURL: r.httpURL("NOCODB_URL"),
-            nocodbToken: r.secret("NOCODB_TOKEN", credential: "nocodb-token"),
-            nocodbTable: r.string("NOCODB_TABLE_ID"))
-    }
+/// bot-gateway: the only process that talks to Telegram. Settings: README "Configuration" and
+/// `GatewayConfiguration` / `NocoDBConfig` (BOT_TOKEN, TELEGRAM_API_URL, NOCODB_*, POLLER_SOCKET,
+/// WEBHOOK_URL/WEBHOOK_SECRET/WEBHOOK_LISTEN, FLOW_FILE, TELEGRAM_*_RATE, INBOUND_LIMIT, ...).
+await ServiceMain.run(kind: .gateway, readConfig: GatewaySettings.read) { host, settings in
+    GatewayAssembly.services(host: host, settings: settings)
 }
-
-await ServiceMain.run(kind: .gateway, readConfig: GatewayConfig.read) { _, _ in [] }

@@ -4,6 +4,7 @@ public enum BenchmarkRegistry {
         IPCBenchmark.self,
         SchedulerBenchmark.self,
         PollingBenchmark.self,
+        GatewayBenchmark.self,
     ]
 
     public static func named(_ name: String) -> (any Benchmark.Type)? {

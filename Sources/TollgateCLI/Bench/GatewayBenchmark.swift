@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TollgateIPC
+import TollgateSimulators
+import TollgateTestKit
+
+/// `tollgate bench gateway`: a real bot-gateway process against the Telegram simulator (real
+/// limits: 30 msg/s, 1/s per chat), the NocoDB simulator, a private redis-server and a stand-in
+/// poller. Measures inbound updates handled/s, outbound messages/s against the 30/s limit (and the
+/// simulator's 429s), the latency from an injected update to the bot's reply, and peak RSS.
+struct GatewayBenchmark: Benchmark {
+    static let name = "gateway"
+    static let summary = "updates handled/s, outbound messages/s vs Telegram's 30/s (429s), update→reply latency p50/p99, peak RSS"
+
+    func run(_ options: BenchOptions, _ output: BenchOutput) async throws -> [String: JSONValue] {
+        setenv("TOLLGATE_BIN_DIR", options.binariesDirectory, 1)
+        let inboundCount = options.quick ? 1_000 : 5_000
+        let latencySamples = options.quick ? 50 : 200
+        let outboundCount = options.quick ? 300 : 1_800
+        var quiet = Logger(label: "bench-gateway")
+        quiet.logLevel = .critical
+
+        let redis = try RedisServer()
+        defer { redis.stop() }
+        let dir = TestNetwork.temporaryDirectory(prefix: "bench-gw")
+        let token = "123456:BENCH-token"
+        let telegram = TelegramSimulator(configuration: .init(token: token), logger: quiet)
+        var nocodbConfig = NocoDBSimulator.Configuration()
+        nocodbConfig.tokens = ["BENCH-nocodb-token"]
+        let nocodb = NocoDBSimulator(configuration: nocodbConfig, logger: quiet)
+        let poller = StandInPoller(socketPath: dir + "/poller.sock", gatewaySocket: dir + "/gateway.sock")
+        let group = ServiceGroup(services: [telegram, nocodb], logger: quiet)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            tasks.addTask { try await poller.run() }
+            defer { tasks.cancelAll() }
+            try await poller.listening()
+            try "help: \"\"\n".write(toFile: dir + "/flow.yaml", atomically: true, encoding: .utf8)
+            let env = ServiceProcess.environment(
+                redisURL: redis.url, directory: dir,
+                extra: [
+                    "BOT_TOKEN": token, "TELEGRAM_API_URL": try await telegram.baseURL(),
+                    "NOCODB_URL": try await nocodb.baseURL(), "NOCODB_TOKEN": "BENCH-nocodb-token",
+                    "NOCODB_TABLE_ID": "users", "FLOW_FILE": dir + "/flow.yaml", "INBOUND_LIMIT": "0",
+                    "LOG_LEVEL": "warning", "TELEGRAM_POLL_TIMEOUT": "10s",
+                ])
+            let gateway = try ServiceProcess("bot-gateway", environment: env, logPath: dir + "/gateway.log")
+            try await gateway.waitUntilReady()
+            let ipc = IPCClient(path: gateway.socketPath, logger: quiet)
+            func handled() async -> Double {
+                (try? await ipc.call(Stats(), timeout: .seconds(5)).counters["updates_handled_total"]) ?? 0
+            }
+
+            // 1. Inbound: free text that needs no reply (help is off), from 500 users.
+            let start = ContinuousClock.now
+            for i in 0..<inboundCount {
+                telegram.userSends("hello \(i)", from: SimUser(id: Int64(500_000 + i % 500)))
+            }
+            while await handled() < Double(inboundCount) { try await Task.sleep(for: .milliseconds(20)) }
+            let inboundRate = Double(inboundCount) / (ContinuousClock.now - start).seconds
+            output.line(String(format: "inbound: %d updates handled at %.0f updates/s", inboundCount, inboundRate))
+
+            // 2. Latency: one user at a time sends /start; time until the welcome reaches "Telegram".
+            var latencies: [Double] = []
+            for i in 0..<latencySamples {
+                let user = SimUser(id: Int64(600_000 + i))
+                let sentAt = telegram.clock
+                telegram.userSends("/start", from: user)
+                while telegram.sent(to: user.id).isEmpty { try await Task.sleep(for: .milliseconds(1)) }
+                latencies.append((telegram.sent(to: user.id)[0].at - sentAt) * 1000)
+                try await Task.sleep(for: .milliseconds(50))  // 20/s: below the 30/s limit, so no sample waits for it
+            }
+            let latency = Percentiles(latencies)
+            output.line(String(format: "update → reply latency (%d samples): p50 %.1f ms, p99 %.1f ms", latencySamples, latency.p50, latency.p99))
+
+            // 3. Outbound: a burst of messages to distinct chats, through the shared 30/s limit.
+            let chats = (0..<outboundCount).map { Int64(700_000 + $0) }
+            telegram.addUsers(chats.map { SimUser(id: $0) })
+            let refusalsBefore = telegram.counters.floodRefusals
+            let sentBefore = telegram.allSent().count
+            for chat in chats {
+                try poller.enqueue(
+                    Schedule(jobID: "bench:\(chat)", kind: "message", userID: chat, chatID: chat, delayMs: 0, payload: ["text": .string("news")]))
+            }
+            while poller.pendingJobCount > 0 { try await Task.sleep(for: .milliseconds(50)) }
+            let burst = telegram.allSent().dropFirst(sentBefore).filter { $0.chatID >= 700_000 }.map(\.at).sorted()
+            let span = (burst.last ?? 0) - (burst.first ?? 0)
+            let outboundRate = burst.count > 1 && span > 0 ? Double(burst.count - 1) / span : 0
+            let refusals = telegram.counters.floodRefusals - refusalsBefore
+            var maxInSecond = 0
+            var head = 0
+            for (i, t) in burst.enumerated() {
+                while burst[head] <= t - 1.0 { head += 1 }
+                maxInSecond = max(maxInSecond, i - head + 1)
+            }
+            output.line(
+                String(
+                    format: "outbound: %d messages at %.2f messages/s (limit 30/s), most in any 1 s window %d, 429s from Telegram %d",
+                    burst.count, outboundRate, maxInSecond, refusals))
+
+            let rss = ProcessStats.peakRSSKiB(pid: gateway.pid) ?? 0
+            output.line(String(format: "gateway peak RSS: %.1f MiB", Double(rss) / 1024))
+            await ipc.close()
+            await gateway.stop()
+            return [
+                "updates": .number(Double(inboundCount)), "updates_handled_per_s": .number(inboundRate.rounded()),
+                "latency_samples": .number(Double(latencySamples)),
+                "update_to_reply_ms_p50": .number((latency.p50 * 10).rounded() / 10),
+                "update_to_reply_ms_p99": .number((latency.p99 * 10).rounded() / 10),
+                "outbound_messages": .number(Double(burst.count)),
+                "outbound_messages_per_s": .number((outboundRate * 100).rounded() / 100),
+                "outbound_limit_per_s": .number(30), "outbound_max_in_any_second": .number(Double(maxInSecond)),
+                "telegram_429s": .number(Double(refusals)), "gateway_peak_rss_mib": .number((Double(rss) / 1024 * 10).rounded() / 10),
+            ]
+        }
+    }
+}

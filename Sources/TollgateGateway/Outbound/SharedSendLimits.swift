@@ -1,0 +1,51 @@
+import TollgateCoordination
+
+/// Telegram's flood limits on the cluster-wide GCRA limiter of TollgateCoordination (Redis, server
+/// clock): one budget for the bot (default 30 messages/s), one per chat (1/s), one per group
+/// (20/min) — shared by every gateway process. Resources are named by the bot's numeric id,
+/// never its token.
+///
+/// A message takes its chat's slot first, then the group's, then the bot's: a message held back by
+/// its chat never holds a global slot it cannot use. A 429's `retry_after` pushes both the chat and
+/// the bot back, for every process (Telegram does not say which limit was hit).
+public struct SharedSendLimits: OutboundRateLimiter {
+    public let limiter: any RateLimiter
+    public let global: RateLimitedResource
+    let prefix: String
+    let chatPolicy: RateLimitPolicy
+    let groupPolicy: RateLimitPolicy
+
+    public init(
+        limiter: any RateLimiter, botID: String, globalPerSecond: Double = 30, chatPerSecond: Double = 1,
+        groupPerMinute: Double = 20
+    ) {
+        self.limiter = limiter
+        self.prefix = "telegram:\(botID)"
+        // Burst 2: a grant that comes a little late (a sleep overshoot, a Redis round trip) does not
+        // push every later grant back; the local pacing of the sender spreads any pair it allows.
+        self.global = RateLimitedResource(
+            name: "telegram:\(botID):global", policy: Self.policy(perSecond: globalPerSecond, burst: 2))
+        self.chatPolicy = Self.policy(perSecond: chatPerSecond)
+        self.groupPolicy = Self.policy(perSecond: groupPerMinute / 60)
+    }
+
+    static func policy(perSecond: Double, burst: Int = 1) -> RateLimitPolicy {
+        RateLimitPolicy(emissionInterval: .microseconds(Int64((1_000_000 / perSecond).rounded(.up))), burst: burst)
+    }
+
+    func chat(_ id: Int64) -> RateLimitedResource { RateLimitedResource(name: "\(prefix):chat:\(id)", policy: chatPolicy) }
+    func group(_ id: Int64) -> RateLimitedResource { RateLimitedResource(name: "\(prefix):group:\(id)", policy: groupPolicy) }
+
+    public func acquire(chatID: Int64, cost: Int) async throws {
+        for _ in 0..<max(1, cost) {
+            try await limiter.acquire(chat(chatID))
+            if chatID < 0 { try await limiter.acquire(group(chatID)) }
+            try await limiter.acquire(global)
+        }
+    }
+
+    public func pushBack(chatID: Int64, by delay: Duration) async throws {
+        try await limiter.pushBack(chat(chatID), by: delay)
+        try await limiter.pushBack(global, by: delay)
+    }
+}

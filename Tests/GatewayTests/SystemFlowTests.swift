@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Testing
+import TollgateCore
+import TollgateIPC
+import TollgateSimulators
+import TollgateTestKit
+
+/// Both services for real: bot-gateway and poller-scheduler processes against the Telegram and
+/// NocoDB simulators. A user pays by their NocoDB row turning Paid — as a payment system or a
+/// human does it — and the poller notices and has the gateway welcome them.
+@Suite("bot-gateway + poller-scheduler", .serialized, .timeLimit(.minutes(3)))
+struct SystemFlowTests {
+    @Test("100 users: /start → Get access → the row turns Paid → one confirmation each, reminders only while unpaid")
+    func paidThroughNocoDB() async throws {
+        let redis = try RedisServer()
+        let dir = TestNetwork.temporaryDirectory(prefix: "gwsys")
+        let token = "123456:TEST-system-token"
+        let telegram = TelegramSimulator(configuration: .init(token: token), logger: quietLogger)
+        var nocodbConfig = NocoDBSimulator.Configuration()
+        nocodbConfig.tokens = ["TEST-system-nocodb"]
+        nocodbConfig.rateLimit = 50
+        let nocodb = NocoDBSimulator(configuration: nocodbConfig, logger: quietLogger)
+        let group = ServiceGroup(services: [telegram, nocodb], logger: quietLogger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try "reminders:\n  - step: nudge\n    delay: 4s\n    text: \"Nudge\"\n"
+                .write(toFile: dir + "/flow.yaml", atomically: true, encoding: .utf8)
+            let env = ServiceProcess.environment(
+                redisURL: redis.url, directory: dir,
+                extra: [
+                    "BOT_TOKEN": token, "TELEGRAM_API_URL": try await telegram.baseURL(),
+                    "NOCODB_URL": try await nocodb.baseURL(), "NOCODB_TOKEN": "TEST-system-nocodb",
+                    "NOCODB_TABLE_ID": "users", "NOCODB_RATE_LIMIT": "40", "FLOW_FILE": dir + "/flow.yaml",
+                    "PAYMENTS_DELTA_INTERVAL": "300ms", "PAYMENTS_FIRST_CHECK": "300ms", "TELEGRAM_POLL_TIMEOUT": "5s",
+                ])
+            let poller = try ServiceProcess("poller-scheduler", environment: env, logPath: dir + "/poller.log")
+            let gateway = try ServiceProcess("bot-gateway", environment: env, logPath: dir + "/gateway.log")
+            do {
+                try await poller.waitUntilReady()
+                try await gateway.waitUntilReady()
+                let users = (1...100).map { SimUser(id: Int64(800_000 + $0), firstName: "S\($0)") }
+                for user in users { telegram.userSends("/start", from: user) }
+                #expect(await eventually(timeout: .seconds(30)) { telegram.sentCounts().count == 100 })
+                for user in users { try telegram.userPresses("get_access", from: user) }
+                let texts = { (user: SimUser) in telegram.sent(to: user.id).map { $0.text ?? "" } }
+                #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+                    users.allSatisfy { texts($0).contains { $0.contains("complete the payment") } }
+                })
+                #expect(nocodb.rowCount(table: "users") == 100)
+                // The first half pays at once (their rows turn Paid); the rest after their reminder.
+                func pay(_ user: SimUser) throws {
+                    let row = try #require(
+                        (1...Int64(nocodb.rowCount(table: "users"))).first { nocodb.row(table: "users", id: $0)?["TelegramId"] == .string(String(user.id)) })
+                    _ = try nocodb.markPaid(table: "users", id: row)
+                }
+                for user in users.prefix(50) { try pay(user) }
+                let paid = { (user: SimUser) in texts(user).filter { $0.hasPrefix("Payment received") }.count }
+                #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) { users.prefix(50).allSatisfy { paid($0) == 1 } })
+                #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+                    users.suffix(50).allSatisfy { texts($0).contains("Nudge") }
+                })
+                for user in users.suffix(50) { try pay(user) }
+                #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) { users.allSatisfy { paid($0) == 1 } })
+                try await Task.sleep(for: .seconds(5))
+                for user in users.prefix(50) {
+                    #expect(!texts(user).contains("Nudge"), "a reminder after payment: \(texts(user))")
+                    #expect(paid(user) == 1)
+                }
+                for user in users.suffix(50) {
+                    #expect(texts(user).filter { $0 == "Nudge" }.count == 1, "\(texts(user))")
+                    #expect(paid(user) == 1)
+                }
+                #expect(telegram.counters.floodRefusals == 0)
+                #expect(nocodb.stats().throttled == 0, "no 429 from NocoDB")
+            } catch {
+                Issue.record("\(error)\ngateway:\n\(gateway.log().suffix(2000))\npoller:\n\(poller.log().suffix(2000))")
+            }
+            await gateway.stop()
+            await poller.stop()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+}
