@@ -1,13 +1,14 @@
 import Foundation
 import Testing
 import TollgateCore
+import TollgateHTTP
 import TollgateIPC
 import TollgateRedis
 import TollgateSimulators
 import TollgateTestKit
 
 /// bot-gateway as a real process: the whole flow for 1,000 users with a kill -9 in the middle, a
-/// burst of 3,000 sends, a blocked user, and the webhook's secret.
+/// burst of 3,000 sends, a blocked user, the webhook's secret, a bad flow file, two gateways.
 @Suite("bot-gateway process", .serialized, .timeLimit(.minutes(5)))
 struct GatewayProcessTests {
     static let flow = """
@@ -24,43 +25,53 @@ struct GatewayProcessTests {
             try await h.startGateway()
             let users = (1...1000).map { SimUser(id: Int64(100_000 + $0), firstName: "U\($0)") }
             var updateIDs: [Int64] = []
-            for user in users { updateIDs.append(h.telegram.userSends("/start", from: user)) }
-            #expect(await eventually(timeout: .seconds(90)) { h.telegram.sentCounts().count >= users.count })
-
-            for user in users { updateIDs.append(try h.telegram.userPresses("get_access", from: user)) }
+            for user in users { updateIDs.append(try await h.telegram.userSends("/start", from: user)) }
+            #expect(await eventually(timeout: .seconds(90), every: .milliseconds(500)) {
+                (try? await h.telegram.sentByChat().count) == users.count
+            })
+            for user in users { updateIDs.append(try await h.telegram.userPresses("get_access", from: user)) }
             // Kill the gateway in the middle of handling the presses, then start it again.
-            #expect(await eventually(timeout: .seconds(60)) { h.telegram.counters.messagesAccepted >= 1000 + 300 })
+            #expect(await eventually(timeout: .seconds(60), every: .milliseconds(100)) {
+                ((try? await h.telegram.stat("messages_accepted")) ?? 0) >= 1000 + 300
+            })
             await h.kill9()
             try await h.startGateway()
-            let linked = { (user: SimUser) in h.telegram.sent(to: user.id).contains { $0.text?.contains("complete the payment") == true } }
-            #expect(await eventually(timeout: .seconds(90), every: .milliseconds(500)) { users.filter { !linked($0) }.count <= 2 })
+            let isLink = { (m: RemoteTelegram.Sent) in m.text?.contains("complete the payment") == true }
+            #expect(await eventually(timeout: .seconds(90), every: .milliseconds(500)) {
+                let sent = (try? await h.telegram.sentByChat()) ?? [:]
+                return users.filter { !(sent[$0.id] ?? []).contains(where: isLink) }.count <= 2
+            })
             // Every user is watched (the poller side), so every payment can be confirmed.
             #expect(await eventually(timeout: .seconds(30)) { h.poller.watchedUsers.count == 1000 })
             // Let some reminders fall due, then everyone pays.
             try await Task.sleep(for: .seconds(4))
             for user in users { h.poller.confirmPayment(userID: user.id) }
-            let confirmed = { (user: SimUser) in h.telegram.sent(to: user.id).filter { $0.text?.hasPrefix("Payment received") == true }.count }
-            #expect(await eventually(timeout: .seconds(120), every: .milliseconds(500)) { users.allSatisfy { confirmed($0) == 1 } })
-            // Reminders scheduled after payment must never arrive: wait past their delay.
+            let isPaid = { (m: RemoteTelegram.Sent) in m.text?.hasPrefix("Payment received") == true }
+            #expect(await eventually(timeout: .seconds(120), every: .milliseconds(500)) {
+                let sent = (try? await h.telegram.sentByChat()) ?? [:]
+                return users.allSatisfy { (sent[$0.id] ?? []).filter(isPaid).count == 1 }
+            })
+            // Reminders scheduled before the payment must never arrive after it: wait past their delay.
             try await Task.sleep(for: .seconds(4))
 
             let stats = try await h.stats()
             let ambiguous = Int(stats["flow_ambiguous_sends_total"] ?? 0)
+            let sentByChat = try await h.telegram.sentByChat()
             var missingLinks = 0
             for user in users {
-                let sent = h.telegram.sent(to: user.id)
+                let sent = sentByChat[user.id] ?? []
                 let texts = sent.map { $0.text ?? "" }
                 #expect(texts.filter { $0.hasPrefix("Hi U") }.count == 1, "welcome for \(user.id): \(texts)")
-                let links = texts.filter { $0.contains("complete the payment") }.count
+                let links = sent.filter(isLink).count
                 #expect(links <= 1, "payment links for \(user.id): \(texts)")
                 if links == 0 { missingLinks += 1 }
-                #expect(texts.filter { $0.hasPrefix("Payment received") }.count == 1, "confirmations for \(user.id): \(texts)")
+                #expect(sent.filter(isPaid).count == 1, "confirmations for \(user.id): \(texts)")
                 let reminders = sent.filter { $0.text?.hasPrefix("Still thinking?") == true }
                 #expect(reminders.count <= 1, "reminders for \(user.id)")
-                let paidAt = sent.first { $0.text?.hasPrefix("Payment received") == true }?.at ?? .infinity
+                let paidAt = sent.first(where: isPaid)?.at ?? .infinity
                 #expect(reminders.allSatisfy { $0.at < paidAt }, "a reminder after payment for \(user.id)")
             }
-            // A link can be missing only where the crash hit between sending and recording it (at most once).
+            // A link can be missing only where the kill hit a request on the wire (at most once).
             #expect(missingLinks <= ambiguous, "missing links \(missingLinks), ambiguous sends \(ambiguous)")
             #expect(ambiguous <= 8, "only requests on the wire at the kill can be ambiguous")
             #expect(h.nocodb.rowCount(table: "users") == 1000, "one row per user, none twice")
@@ -73,8 +84,9 @@ struct GatewayProcessTests {
             }
             await redis.close()
             #expect(unhandled == 0)
-            #expect(h.telegram.counters.floodRefusals == 0, "429s: \(h.telegram.counters.floodRefusalsByScope)")
-            #expect(h.telegram.pendingUpdateCount == 0)
+            let stats2 = try await h.telegram.stats()
+            #expect(stats2["flood_refusals"]?.int64Value == 0, "429s: \(stats2["flood_refusals_by_scope"] ?? .null)")
+            #expect(stats2["pending_updates"]?.int64Value == 0)
         } catch {
             Issue.record("\(error)\n\(h.logs().suffix(3000))")
         }
@@ -87,22 +99,22 @@ struct GatewayProcessTests {
         do {
             try await h.startGateway()
             let chats = (1...3000).map { Int64(200_000 + $0) }
-            h.telegram.addUsers(chats.map { SimUser(id: $0) })
-            h.telegram.addUsers([SimUser(id: 300_001)])
-            h.telegram.block(userID: 300_001)
+            try await h.telegram.addUsers(chats + [300_001])
+            try await h.telegram.block(300_001)
             for chat in chats + [300_001] {
                 try h.poller.enqueue(
                     Schedule(jobID: "news:\(chat)", kind: "message", userID: chat, chatID: chat, delayMs: 0, payload: ["text": .string("News \(chat)")]))
             }
             #expect(await eventually(timeout: .seconds(150)) { h.poller.pendingJobCount == 0 })
-            #expect(h.telegram.counters.messagesAccepted == 3000)
-            #expect(h.telegram.counters.floodRefusals == 0, "429s from the simulator: \(h.telegram.counters.floodRefusalsByScope), max in 1 s \(h.telegram.counters.maxMessagesInOneSecond)")
+            let simStats = try await h.telegram.stats()
+            #expect(simStats["messages_accepted"]?.int64Value == 3000)
+            #expect(simStats["flood_refusals"]?.int64Value == 0, "429s: \(simStats["flood_refusals_by_scope"] ?? .null)")
             #expect(h.poller.counters.outcomes["delivered"] == 3000)
             #expect(h.poller.results(of: "news:300001") == [.skipped])
             try h.poller.enqueue(
                 Schedule(jobID: "news2:300001", kind: "message", userID: 300_001, chatID: 300_001, delayMs: 0, payload: ["text": .string("again")]))
             #expect(await eventually(timeout: .seconds(20)) { h.poller.results(of: "news2:300001") == [.skipped] })
-            #expect(h.telegram.counters.forbidden == 1, "the blocked user was tried once")
+            #expect(try await h.telegram.stat("forbidden") == 1, "the blocked user was tried once")
             let stats = try await h.stats()
             #expect(stats["telegram_sends_skipped_suppressed_total"] == 1)
             #expect(stats["telegram_rate_limited_total"] == 0)
@@ -140,22 +152,23 @@ struct GatewayProcessTests {
                 return roles.sorted() == ["follower", "leader"]
             }, "roles: \(roles)")
             let first = (1...100).map { SimUser(id: Int64(400_000 + $0)) }
-            for user in first { h.telegram.userSends("/start", from: user) }
-            #expect(await eventually(timeout: .seconds(30)) { h.telegram.sentCounts().count == 100 })
-            #expect(h.telegram.counters.conflicts == 0, "only the leader polls")
+            for user in first { try await h.telegram.userSends("/start", from: user) }
+            #expect(await eventually(timeout: .seconds(30)) { (try? await h.telegram.sentByChat().count) == 100 })
+            #expect(try await h.telegram.stat("conflicts") == 0, "only the leader polls")
 
-            // kill -9 whichever leads; the other takes over within the lock TTL (5 s here).
+            // kill -9 whichever leads; the other takes over within the lock's TTL (5 s here).
             if roles[0] == "leader" { await h.kill9() } else { await second.kill9() }
             let survivor = roles[0] == "leader" ? sockets[1] : sockets[0]
             let later = (1...100).map { SimUser(id: Int64(410_000 + $0)) }
-            for user in later { h.telegram.userSends("/start", from: user) }
-            #expect(await eventually(timeout: .seconds(30)) { h.telegram.sentCounts().count == 200 })
-            for user in first + later { #expect(h.telegram.sent(to: user.id).count == 1, "\(user.id)") }
+            for user in later { try await h.telegram.userSends("/start", from: user) }
+            #expect(await eventually(timeout: .seconds(30)) { (try? await h.telegram.sentByChat().count) == 200 })
+            let sent = try await h.telegram.sentByChat()
+            for user in first + later { #expect(sent[user.id]?.count == 1, "\(user.id)") }
             let snapshot = try await h.snapshot(socket: survivor)
             #expect(snapshot.info["role"] == "leader")
             #expect(snapshot.counters["telegram_conflicts_total"] == 0)
             // The dead leader's long poll, still waiting at Telegram, is ended by the survivor's: at most one 409.
-            #expect(h.telegram.counters.conflicts <= 1)
+            #expect(try await h.telegram.stat("conflicts") <= 1)
             await second.stop()
         } catch {
             Issue.record("\(error)\n\(h.logs().suffix(3000))")
@@ -174,8 +187,8 @@ struct GatewayProcessTests {
             ])
         do {
             try await h.startGateway()
-            #expect(await eventually(timeout: .seconds(20)) { h.telegram.webhookURL != nil })
-            h.telegram.addUsers([SimUser(id: 4242)])
+            #expect(await eventually(timeout: .seconds(20)) { (try? await h.telegram.stats()["webhook_url"]?.stringValue) != nil })
+            try await h.telegram.addUsers([4242])
             let forged = Array(#"{"update_id":1,"message":{"message_id":1,"date":1,"chat":{"id":4242,"type":"private"},"from":{"id":4242,"is_bot":false,"first_name":"Mallory"},"text":"/start"}}"#.utf8)
             let http = HTTPClient(name: "forger", logger: quietLogger)
             defer { http.shutdown() }
@@ -187,21 +200,19 @@ struct GatewayProcessTests {
                 #expect(response.status == 401)
             }
             try await Task.sleep(for: .seconds(1))
-            #expect(h.telegram.sent(to: 4242).isEmpty, "nothing happened")
+            #expect(try await h.telegram.sentByChat()[4242] == nil, "nothing happened")
             let stats = try await h.stats()
             #expect(stats["webhook_unauthorized_total"] == 3)
             #expect(stats["updates_handled_total"] ?? 0 == 0)
             // The real thing, through the simulator's webhook delivery with the right secret.
-            h.telegram.userSends("/start", from: SimUser(id: 4343, firstName: "Real"))
-            #expect(await eventually(timeout: .seconds(20)) { h.telegram.sent(to: 4343).count == 1 })
+            try await h.telegram.userSends("/start", from: SimUser(id: 4343, firstName: "Real"))
+            #expect(await eventually(timeout: .seconds(20)) { (try? await h.telegram.sentByChat()[4343]?.count) == 1 })
         } catch {
             Issue.record("\(error)\n\(h.logs().suffix(3000))")
         }
         await h.stop()
     }
 }
-
-import TollgateHTTP
 
 extension Array {
     func asyncMap<T>(_ transform: (Element) async -> T) async -> [T] {

@@ -32,7 +32,7 @@ struct RealPollerTests {
         let client = IPCClient(path: env["POLLER_SOCKET"]!, logger: quietLogger)
         let split = SplitPoller(link: PollerLink(client: client, logger: quietLogger))
         var flow = FlowDefinition.defaults
-        flow.reminders = [.init(step: "nudge", delay: .seconds(2), message: .init(text: "Nudge {first_name}"))]
+        flow.reminders = [.init(step: "nudge", delay: .seconds(6), message: .init(text: "Nudge {first_name}"))]
 
         try await withGateway(flow: flow, poller: split) { gw in
             var router = IPCRouter()
@@ -55,10 +55,11 @@ struct RealPollerTests {
                         Schedule(jobID: "paid:\(user.id)", kind: "payment_confirmed", userID: user.id, chatID: user.id, delayMs: 0))
                 }
                 #expect(await eventually { early.allSatisfy { gw.texts($0.id).contains { $0.hasPrefix("Payment received") } } })
-                // Their reminders (due 2 s after the link) are gone from the poller already: cancelled.
+                // Their reminders (due 6 s after the link) are no longer scheduled in the poller: cancelled.
                 for user in early {
                     let pending = try await client.call(UserJobs(userID: user.id))
-                    #expect(pending.jobs.isEmpty, "\(pending.jobs.map(\.jobID))")
+                    let reminders = pending.jobs.filter { $0.kind == "reminder" && $0.state == .scheduled }
+                    #expect(reminders.isEmpty, "\(reminders.map(\.jobID))")
                 }
                 // The others get their reminder, then pay.
                 let late = users.suffix(10)
@@ -68,11 +69,12 @@ struct RealPollerTests {
                         Schedule(jobID: "paid:\(user.id)", kind: "payment_confirmed", userID: user.id, chatID: user.id, delayMs: 0))
                 }
                 #expect(await eventually { late.allSatisfy { gw.texts($0.id).contains { $0.hasPrefix("Payment received") } } })
-                try await Task.sleep(for: .seconds(3))
+                try await Task.sleep(for: .seconds(7))
                 for user in early {
-                    let texts = gw.texts(user.id)
-                    #expect(!texts.contains { $0.hasPrefix("Nudge") }, "no reminder after payment: \(texts)")
-                    #expect(texts.filter { $0.hasPrefix("Payment received") }.count == 1)
+                    let sent = gw.simulator.sent(to: user.id)
+                    let paidAt = sent.first { $0.text?.hasPrefix("Payment received") == true }?.at ?? .infinity
+                    #expect(!sent.contains { $0.text?.hasPrefix("Nudge") == true && $0.at > paidAt }, "a reminder after payment")
+                    #expect(sent.filter { $0.text?.hasPrefix("Payment received") == true }.count == 1)
                 }
                 for user in late {
                     let texts = gw.texts(user.id)

@@ -17,12 +17,12 @@ struct SystemFlowTests {
         let redis = try RedisServer()
         let dir = TestNetwork.temporaryDirectory(prefix: "gwsys")
         let token = "123456:TEST-system-token"
-        let telegram = TelegramSimulator(configuration: .init(token: token), logger: quietLogger)
+        let telegram = try await RemoteTelegram(token: token, rate: 30, burst: 5, directory: dir)
         var nocodbConfig = NocoDBSimulator.Configuration()
         nocodbConfig.tokens = ["TEST-system-nocodb"]
         nocodbConfig.rateLimit = 50
         let nocodb = NocoDBSimulator(configuration: nocodbConfig, logger: quietLogger)
-        let group = ServiceGroup(services: [telegram, nocodb], logger: quietLogger)
+        let group = ServiceGroup(services: [nocodb], logger: quietLogger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             try "reminders:\n  - step: nudge\n    delay: 4s\n    text: \"Nudge\"\n"
@@ -30,7 +30,7 @@ struct SystemFlowTests {
             let env = ServiceProcess.environment(
                 redisURL: redis.url, directory: dir,
                 extra: [
-                    "BOT_TOKEN": token, "TELEGRAM_API_URL": try await telegram.baseURL(),
+                    "BOT_TOKEN": token, "TELEGRAM_API_URL": telegram.base,
                     "NOCODB_URL": try await nocodb.baseURL(), "NOCODB_TOKEN": "TEST-system-nocodb",
                     "NOCODB_TABLE_ID": "users", "NOCODB_RATE_LIMIT": "40", "FLOW_FILE": dir + "/flow.yaml",
                     "PAYMENTS_DELTA_INTERVAL": "300ms", "PAYMENTS_FIRST_CHECK": "300ms", "TELEGRAM_POLL_TIMEOUT": "5s",
@@ -41,12 +41,16 @@ struct SystemFlowTests {
                 try await poller.waitUntilReady()
                 try await gateway.waitUntilReady()
                 let users = (1...100).map { SimUser(id: Int64(800_000 + $0), firstName: "S\($0)") }
-                for user in users { telegram.userSends("/start", from: user) }
-                #expect(await eventually(timeout: .seconds(30)) { telegram.sentCounts().count == 100 })
-                for user in users { try telegram.userPresses("get_access", from: user) }
-                let texts = { (user: SimUser) in telegram.sent(to: user.id).map { $0.text ?? "" } }
+                for user in users { try await telegram.userSends("/start", from: user) }
                 #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
-                    users.allSatisfy { texts($0).contains { $0.contains("complete the payment") } }
+                    (try? await telegram.sentByChat().count) == 100
+                })
+                for user in users { try await telegram.userPresses("get_access", from: user) }
+                var sent: [Int64: [RemoteTelegram.Sent]] = [:]
+                let texts = { (user: SimUser) in (sent[user.id] ?? []).map { $0.text ?? "" } }
+                #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+                    sent = (try? await telegram.sentByChat()) ?? [:]
+                    return users.allSatisfy { texts($0).contains { $0.contains("complete the payment") } }
                 })
                 #expect(nocodb.rowCount(table: "users") == 100)
                 // The first half pays at once (their rows turn Paid); the rest after their reminder.
@@ -57,13 +61,21 @@ struct SystemFlowTests {
                 }
                 for user in users.prefix(50) { try pay(user) }
                 let paid = { (user: SimUser) in texts(user).filter { $0.hasPrefix("Payment received") }.count }
-                #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) { users.prefix(50).allSatisfy { paid($0) == 1 } })
                 #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
-                    users.suffix(50).allSatisfy { texts($0).contains("Nudge") }
+                    sent = (try? await telegram.sentByChat()) ?? [:]
+                    return users.prefix(50).allSatisfy { paid($0) == 1 }
+                })
+                #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+                    sent = (try? await telegram.sentByChat()) ?? [:]
+                    return users.suffix(50).allSatisfy { texts($0).contains("Nudge") }
                 })
                 for user in users.suffix(50) { try pay(user) }
-                #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) { users.allSatisfy { paid($0) == 1 } })
+                #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+                    sent = (try? await telegram.sentByChat()) ?? [:]
+                    return users.allSatisfy { paid($0) == 1 }
+                })
                 try await Task.sleep(for: .seconds(5))
+                sent = try await telegram.sentByChat()
                 for user in users.prefix(50) {
                     #expect(!texts(user).contains("Nudge"), "a reminder after payment: \(texts(user))")
                     #expect(paid(user) == 1)
@@ -72,13 +84,14 @@ struct SystemFlowTests {
                     #expect(texts(user).filter { $0 == "Nudge" }.count == 1, "\(texts(user))")
                     #expect(paid(user) == 1)
                 }
-                #expect(telegram.counters.floodRefusals == 0)
+                #expect(try await telegram.stat("flood_refusals") == 0)
                 #expect(nocodb.stats().throttled == 0, "no 429 from NocoDB")
             } catch {
                 Issue.record("\(error)\ngateway:\n\(gateway.log().suffix(2000))\npoller:\n\(poller.log().suffix(2000))")
             }
             await gateway.stop()
             await poller.stop()
+            await telegram.stop()
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }

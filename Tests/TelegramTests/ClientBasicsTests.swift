@@ -121,7 +121,8 @@ struct ClientBasicsTests {
 
     @Test("Flood limits: 429 with retry_after (body and header), per chat and global")
     func floodLimits() async throws {
-        try await withSimulator(limits: SimFloodLimits(globalPerSecond: 30, globalBurst: 5, perChatPerSecond: 1, perChatBurst: 3)) { sim in
+        // Slow limits, so that a loaded machine cannot spread the sends out enough to refill a bucket.
+        try await withSimulator(limits: SimFloodLimits(globalPerSecond: 1, globalBurst: 10, perChatPerSecond: 0.05, perChatBurst: 3)) { sim in
             sim.simulator.addUsers((1...40).map { SimUser(id: Int64($0)) })
             var refused: TelegramError?
             for i in 0..<4 {
@@ -143,7 +144,7 @@ struct ClientBasicsTests {
             #expect(raw.status == 429)
             #expect(raw.retryAfter != nil)
 
-            // 40 chats at once: the global budget (burst 5) refuses some.
+            // 40 chats at once: the global budget (burst 10) refuses some.
             var globalRefusals = 0
             for chat in 2...40 {
                 do {

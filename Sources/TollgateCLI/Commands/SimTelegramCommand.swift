@@ -29,6 +29,9 @@ struct SimTelegramCommand: AsyncParsableCommand {
     @Option(help: "Messages per second for the bot (Telegram: about 30).")
     var globalRate = 30.0
 
+    @Option(help: "Messages the bot may send at once before the global rate applies.")
+    var globalBurst = 5
+
     @Option(help: "Messages per second per chat.")
     var chatRate = 1.0
 
@@ -52,7 +55,8 @@ struct SimTelegramCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "telegram-sim")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        var limits = SimFloodLimits(globalPerSecond: globalRate, perChatPerSecond: chatRate, perGroupPerMinute: groupRate)
+        var limits = SimFloodLimits(
+            globalPerSecond: globalRate, globalBurst: globalBurst, perChatPerSecond: chatRate, perGroupPerMinute: groupRate)
         limits.enabled = !noFloodLimits
         let simulator = TelegramSimulator(
             configuration: .init(token: token, host: host, port: port, floodLimits: limits), logger: logger)

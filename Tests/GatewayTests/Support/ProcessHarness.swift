@@ -8,11 +8,12 @@ import TollgateRedis
 import TollgateSimulators
 import TollgateTestKit
 
-/// A real bot-gateway process against the Telegram and NocoDB simulators, a private redis-server
-/// and a stand-in poller — everything on 127.0.0.1 and owned by the test.
+/// A real bot-gateway process against the Telegram simulator (its own process), the NocoDB
+/// simulator, a private redis-server and a stand-in poller — everything on 127.0.0.1 and owned by
+/// the test.
 final class ProcessHarness: Sendable {
     let redis: RedisServer
-    let telegram: TelegramSimulator
+    let telegram: RemoteTelegram
     let nocodb: NocoDBSimulator
     let poller: StandInPoller
     let directory: String
@@ -28,26 +29,21 @@ final class ProcessHarness: Sendable {
 
     /// - Parameters:
     ///   - flowYAML: written to FLOW_FILE.
-    ///   - telegramRate: the simulator's global limit; the gateway is set to the same.
+    ///   - telegramRate: the simulator's global limit; the gateway runs at 98 % of it.
     init(flowYAML: String, telegramRate: Double = 50, extra: [String: String] = [:]) async throws {
         redis = try RedisServer()
         directory = TestNetwork.temporaryDirectory(prefix: "gwp")
-        // Tests run faster than Telegram's 30/s; the simulator's burst grows with the rate so that it
-        // tolerates the same arrival jitter in time as at 30/s with burst 5 (about 140 ms) — the
-        // simulator runs inside the busy test process, and its own stalls bunch arrivals.
-        let burst = Int((telegramRate * 0.14).rounded(.up)) + 1
-        telegram = TelegramSimulator(
-            configuration: .init(
-                token: Self.token, floodLimits: SimFloodLimits(globalPerSecond: telegramRate, globalBurst: max(5, burst))),
-            logger: quietLogger)
+        // Tests run faster than Telegram's 30/s; the simulator's burst grows with the rate so that
+        // it tolerates the same arrival jitter in time as at 30/s with burst 5 (about 140 ms).
+        let burst = max(5, Int((telegramRate * 0.14).rounded(.up)) + 1)
+        telegram = try await RemoteTelegram(token: Self.token, rate: telegramRate, burst: burst, directory: directory)
         var nocodbConfig = NocoDBSimulator.Configuration()
         nocodbConfig.tokens = [Self.nocodbToken]
         nocodbConfig.rateLimit = 200
         nocodb = NocoDBSimulator(configuration: nocodbConfig, logger: quietLogger)
-        group = ServiceGroup(services: [telegram, nocodb], logger: quietLogger)
+        group = ServiceGroup(services: [nocodb], logger: quietLogger)
         let group = self.group
         groupTask = Task { try? await group.run() }
-        let telegramURL = try await telegram.baseURL()
         let nocodbURL = try await nocodb.baseURL()
         poller = StandInPoller(socketPath: directory + "/poller.sock", gatewaySocket: directory + "/gateway.sock")
         let poller = self.poller
@@ -58,7 +54,7 @@ final class ProcessHarness: Sendable {
         environment = ServiceProcess.environment(
             redisURL: redis.url, directory: directory,
             extra: [
-                "BOT_TOKEN": Self.token, "TELEGRAM_API_URL": telegramURL, "NOCODB_URL": nocodbURL,
+                "BOT_TOKEN": Self.token, "TELEGRAM_API_URL": telegram.base, "NOCODB_URL": nocodbURL,
                 "NOCODB_TOKEN": Self.nocodbToken, "NOCODB_TABLE_ID": "users", "NOCODB_RATE_LIMIT": "150",
                 "FLOW_FILE": flowPath, "TELEGRAM_GLOBAL_RATE": String(telegramRate * 0.98), "TELEGRAM_POLL_TIMEOUT": "5s",
                 "LEADER_LOCK_TTL": "5s", "TOLLGATE_INSTANCE": "gw-test", "SEND_RETRY_DELAYS": "200ms,500ms,1s",
@@ -108,6 +104,7 @@ final class ProcessHarness: Sendable {
 
     func stop() async {
         if let process = gateway.withLock({ $0 }) { await process.stop() }
+        await telegram.stop()
         pollerTask.cancel()
         _ = await pollerTask.value
         await group.triggerGracefulShutdown()

@@ -1,0 +1,104 @@
+import Foundation
+import TollgateHTTP
+import TollgateSimulators
+import TollgateTestKit
+
+/// The Telegram simulator in a process of its own (`tollgate sim telegram`), driven over its
+/// `/_sim/` control API. Process tests use it: inside the test process, which runs every suite at
+/// once on two cores, the simulator's own handlers stall and bunch arrivals, and its flood limits
+/// would measure the test process, not the gateway.
+final class RemoteTelegram: Sendable {
+    let process: ChildProcess
+    let base: String
+    let http: HTTPClient
+    let logPath: String
+
+    /// A sent message as the control API reports it.
+    struct Sent: Sendable {
+        var chatID: Int64
+        var text: String?
+        var at: Double
+    }
+
+    init(token: String, rate: Double, burst: Int, directory: String) async throws {
+        logPath = directory + "/telegram-sim.log"
+        process = try ChildProcess(
+            try TestBinaries.path(of: "tollgate"),
+            ["sim", "telegram", "--port", "0", "--token", token, "--global-rate", String(rate), "--global-burst", String(burst),
+             "--log-level", "warning"],
+            output: logPath)
+        let path = logPath
+        let found = await offPool { () -> String? in
+            var url: String?
+            _ = TestNetwork.waitUntil(timeout: .seconds(20)) {
+                let log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+                url = log.split(separator: "\n").first { $0.hasPrefix("TELEGRAM_API_URL=") }.map { String($0.dropFirst(17)) }
+                return url != nil
+            }
+            return url
+        }
+        guard let found else { throw ServiceProcess.Failure("the Telegram simulator did not start") }
+        base = found
+        http = HTTPClient(name: "remote-sim", logger: quietLogger)
+    }
+
+    func stop() async {
+        http.shutdown()
+        let process = self.process
+        _ = await offPool { process.stop(grace: .seconds(5)) }
+    }
+
+    @discardableResult
+    func post(_ path: String, _ body: String) async throws -> SimJSON {
+        let response = try await http.execute(
+            HTTPRequest(method: "POST", url: base + path, body: .bytes(Array(body.utf8), contentType: "application/json")))
+        guard response.status == 200, let json = SimJSON.parse(response.body) else {
+            throw ServiceProcess.Failure("POST \(path) → \(response.status) \(response.text)")
+        }
+        return json["result"] ?? .null
+    }
+
+    func get(_ path: String) async throws -> SimJSON {
+        let response = try await http.execute(.get(base + path))
+        guard response.status == 200, let json = SimJSON.parse(response.body) else {
+            throw ServiceProcess.Failure("GET \(path) → \(response.status)")
+        }
+        return json["result"] ?? .null
+    }
+
+    @discardableResult
+    func userSends(_ text: String, from user: SimUser) async throws -> Int64 {
+        let body = SimJSON.obj([("user_id", .int(user.id)), ("text", .string(text)), ("first_name", .string(user.firstName))])
+        return try await post("/_sim/messages", String(decoding: body.encoded(), as: UTF8.self))["update_id"]?.int64Value ?? 0
+    }
+
+    @discardableResult
+    func userPresses(_ data: String, from user: SimUser) async throws -> Int64 {
+        let body = SimJSON.obj([("user_id", .int(user.id)), ("data", .string(data))])
+        return try await post("/_sim/callbacks", String(decoding: body.encoded(), as: UTF8.self))["update_id"]?.int64Value ?? 0
+    }
+
+    func addUsers(_ ids: [Int64]) async throws {
+        try await post("/_sim/users", String(decoding: SimJSON.obj([("ids", .array(ids.map(SimJSON.int)))]).encoded(), as: UTF8.self))
+    }
+
+    func block(_ id: Int64) async throws {
+        try await post("/_sim/users/\(id)/block", "{}")
+    }
+
+    /// Everything the bot sent, by chat.
+    func sentByChat() async throws -> [Int64: [Sent]] {
+        var result: [Int64: [Sent]] = [:]
+        for item in try await get("/_sim/messages").arrayValue ?? [] {
+            guard let chat = item["chat_id"]?.int64Value else { continue }
+            var at = 0.0
+            if case .double(let d)? = item["at"] { at = d } else if let i = item["at"]?.int64Value { at = Double(i) }
+            result[chat, default: []].append(Sent(chatID: chat, text: item["text"]?.stringValue ?? item["caption"]?.stringValue, at: at))
+        }
+        return result
+    }
+
+    func stats() async throws -> SimJSON { try await get("/_sim/stats") }
+
+    func stat(_ name: String) async throws -> Int { Int(try await stats()[name]?.int64Value ?? -1) }
+}
