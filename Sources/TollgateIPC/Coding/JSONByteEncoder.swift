@@ -42,27 +42,43 @@ struct JSONByteEncoder: Encoder, SingleValueEncodingContainer {
 
     func encode(_ value: Double) throws { try float(value) }
     func encode(_ value: Float) throws { try float(value) }
-    func encode(_ value: Int) throws { try integer(value) }
-    func encode(_ value: Int8) throws { try integer(value) }
-    func encode(_ value: Int16) throws { try integer(value) }
-    func encode(_ value: Int32) throws { try integer(value) }
-    func encode(_ value: Int64) throws { try integer(value) }
-    func encode(_ value: UInt) throws { try integer(value) }
-    func encode(_ value: UInt8) throws { try integer(value) }
-    func encode(_ value: UInt16) throws { try integer(value) }
-    func encode(_ value: UInt32) throws { try integer(value) }
-    func encode(_ value: UInt64) throws { try integer(value) }
+    func encode(_ value: Int) throws { try integer(Int64(value)) }
+    func encode(_ value: Int8) throws { try integer(Int64(value)) }
+    func encode(_ value: Int16) throws { try integer(Int64(value)) }
+    func encode(_ value: Int32) throws { try integer(Int64(value)) }
+    func encode(_ value: Int64) throws { try integer(Int64(value)) }
+    func encode(_ value: UInt) throws { try integer(UInt64(value)) }
+    func encode(_ value: UInt8) throws { try integer(UInt64(value)) }
+    func encode(_ value: UInt16) throws { try integer(UInt64(value)) }
+    func encode(_ value: UInt32) throws { try integer(UInt64(value)) }
+    func encode(_ value: UInt64) throws { try integer(UInt64(value)) }
     @available(macOS 15.0, *)
     func encode(_ value: Int128) throws { try integer(value) }
     @available(macOS 15.0, *)
     func encode(_ value: UInt128) throws { try integer(value) }
+
+    private func integer(_ value: Int64) throws {
+        try claim()
+        writer.writeInteger(value)
+    }
+
+    private func integer(_ value: UInt64) throws {
+        try claim()
+        writer.writeInteger(value)
+    }
 
     private func integer<T: FixedWidthInteger>(_ value: T) throws {
         try claim()
         writer.writeInteger(value)
     }
 
-    private func float<T: BinaryFloatingPoint & CustomStringConvertible>(_ value: T) throws {
+    private func float(_ value: Double) throws {
+        if JSONWriter.refuses(value) { throw JSONWriter.invalidNumber(value, path.keys) }
+        try claim()
+        writer.writeFloatingPoint(value)
+    }
+
+    private func float(_ value: Float) throws {
         if JSONWriter.refuses(value) { throw JSONWriter.invalidNumber(value, path.keys) }
         try claim()
         writer.writeFloatingPoint(value)

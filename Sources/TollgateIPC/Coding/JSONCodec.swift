@@ -14,7 +14,7 @@ enum JSONCodec {
         } catch {
             guard writer.needsFallback else { throw error }
         }
-        guard writer.needsFallback else { return writer.bytes }
+        guard writer.needsFallback else { return writer.bytes.array() }
         // The value used the Encoder in a way the streaming writer does not reproduce: Foundation
         // decides (the bytes, or the error).
         var bytes = [UInt8](repeating: 0, count: headerBytes)

@@ -54,33 +54,34 @@ final class JSONDocument {
         String(decoding: token(nodes[index]), as: UTF8.self)
     }
 
-    /// Whether the string node at `index` is `key`, by the same `String` equality that
-    /// Foundation's dictionary of keys uses (canonical equivalence, so a byte comparison only
-    /// settles it for ASCII).
-    func keyMatches(_ index: Int, _ key: inout String, keyIsASCII: inout Bool?) -> Bool {
-        let node = nodes[index]
-        let raw = token(node)
-        let sameBytes = key.withUTF8 { k in
-            k.count == raw.count && (k.count == 0 || memcmp(k.baseAddress!, raw.baseAddress!, k.count) == 0)
-        }
-        if sameBytes && !node.has(JSONNode.escaped) { return true }
-        if node.flags == 0 {
-            if keyIsASCII == nil { keyIsASCII = key.utf8.allSatisfy { $0 < 0x80 } }
-            if keyIsASCII == true { return false }
-        }
-        return string(index) == key
-    }
-
     /// The value node of `key` in the object node `object` (the first, if the key repeats).
+    ///
+    /// Keys match by the same `String` equality that Foundation's dictionary of members uses
+    /// (canonical equivalence); equal bytes settle it, and so do unequal bytes when both sides are
+    /// plain ASCII, which is the common case.
     func member(_ key: String, in object: Int) -> Int? {
         var key = key
-        var keyIsASCII: Bool?
-        var i = object + 1
-        for _ in 0..<nodes[object].count {
-            if keyMatches(i, &key, keyIsASCII: &keyIsASCII) { return i + 1 }
-            i = next(after: i + 1)
+        let count = nodes[object].count
+        return key.withUTF8 { k -> Int? in
+            var keyIsASCII: Bool?
+            var i = object + 1
+            for _ in 0..<count {
+                let node = nodes[i]
+                if node.flags == 0 {
+                    if node.end - node.start == k.count
+                        && (k.count == 0 || memcmp(k.baseAddress!, bytes.baseAddress! + node.start, k.count) == 0)
+                    {
+                        return i + 1
+                    }
+                    if keyIsASCII == nil { keyIsASCII = !k.contains { $0 >= 0x80 } }
+                    if keyIsASCII == false, string(i) == String(decoding: k, as: UTF8.self) { return i + 1 }
+                } else if string(i) == String(decoding: k, as: UTF8.self) {
+                    return i + 1
+                }
+                i = nodes[i + 1].kind.isContainer ? nodes[i + 1].end : i + 2
+            }
+            return nil
         }
-        return nil
     }
 }
 
@@ -119,60 +120,104 @@ extension JSONDocument {
 
     /// An integer, as exactly as Foundation: a plain integer token must fit; a token with a
     /// fraction or exponent must be an integral value (`1.0`, `1e2`).
+    @inline(__always)
     func integer<T: FixedWidthInteger & Decodable>(_ index: Int, as type: T.Type, path: @autoclosure () -> [any CodingKey]) throws -> T {
         let node = nodes[index]
+        if node.kind == .number && node.flags == 0, let (negative, magnitude) = plainMagnitude(node) {
+            if !negative {
+                if let value = T(exactly: magnitude) { return value }
+            } else if magnitude <= UInt64(Int64.max) {
+                if let value = T(exactly: -Int64(magnitude)) { return value }
+            } else if magnitude == UInt64(Int64.max) + 1, let value = T(exactly: Int64.min) {
+                return value
+            }
+        }
+        return try slowInteger(index, as: T.self, path: path())
+    }
+
+    /// Digits with an optional minus, as sign and magnitude; nil past UInt64.
+    private func plainMagnitude(_ node: JSONNode) -> (negative: Bool, magnitude: UInt64)? {
+        var p = bytes.baseAddress! + node.start
+        let end = bytes.baseAddress! + node.end
+        let negative = p.pointee == UInt8(ascii: "-")
+        if negative { p += 1 }
+        var value: UInt64 = 0
+        if end - p < 20 {
+            while p < end {
+                value = value &* 10 &+ UInt64(p.pointee &- UInt8(ascii: "0"))
+                p += 1
+            }
+            return (negative, value)
+        }
+        while p < end {
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = times10.addingReportingOverflow(UInt64(p.pointee &- UInt8(ascii: "0")))
+            if o1 || o2 { return nil }
+            value = next
+            p += 1
+        }
+        return (negative, value)
+    }
+
+    /// Digits with an optional minus as `T` (for types wider than 64 bits), nil when it does not fit.
+    private func plainInteger<T: FixedWidthInteger>(_ node: JSONNode) -> T? {
+        let raw = token(node)
+        let negative = raw[0] == UInt8(ascii: "-")
+        var value: T = 0
+        for b in raw.dropFirst(negative ? 1 : 0) {
+            let digit = T(truncatingIfNeeded: b &- UInt8(ascii: "0"))
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
+            if o1 || o2 { return nil }
+            value = next
+        }
+        return value
+    }
+
+    private func slowInteger<T: FixedWidthInteger & Decodable>(_ index: Int, as type: T.Type, path: [any CodingKey]) throws -> T {
+        let node = nodes[index]
         guard node.kind == .number else {
-            throw node.kind == .null ? valueNotFound(T.self, path()) : typeMismatch(T.self, index, path())
+            throw node.kind == .null ? valueNotFound(T.self, path) : typeMismatch(T.self, index, path)
         }
         if !node.has(JSONNode.fractional) {
-            guard let value: T = plainInteger(node) else { throw numberMisfit(T.self, index, path()) }
+            // Past 64 bits: only a 128-bit type can hold it.
+            guard T.bitWidth > 64, let value: T = plainInteger(node) else { throw numberMisfit(T.self, index, path) }
             return value
         }
         // Foundation's route for "34.0": through Double while that is exact (below 2^53), else
         // through its Decimal parser, whose truncating rules are simplest to reproduce by asking it.
         let double = Double(numberText(index)) ?? .nan
-        guard let value = T(exactly: double) else { throw numberMisfit(T.self, index, path()) }
+        guard let value = T(exactly: double) else { throw numberMisfit(T.self, index, path) }
         if double.magnitude < 9_007_199_254_740_992 { return value }
         if let exact = try? JSONDecoder().decode(T.self, from: Data(token(node))) { return exact }
-        throw numberMisfit(T.self, index, path())
-    }
-
-    /// A token of digits (with an optional minus) as `T`, or nil when it does not fit.
-    private func plainInteger<T: FixedWidthInteger>(_ node: JSONNode) -> T? {
-        let raw = token(node)
-        var i = 0
-        let negative = raw[0] == UInt8(ascii: "-")
-        if negative { i = 1 }
-        var value: T = 0
-        while i < raw.count {
-            let digit = T(truncatingIfNeeded: raw[i] &- UInt8(ascii: "0"))
-            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
-            let (next, o2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
-            if o1 || o2 { return nil }
-            value = next
-            i += 1
-        }
-        return value
+        throw numberMisfit(T.self, index, path)
     }
 
     /// A floating-point number parsed by the standard library (strtod/strtof); like Foundation, a
     /// value that overflows to infinity or underflows to zero is an error.
+    @inline(__always)
     func floatingPoint<T: BinaryFloatingPoint & LosslessStringConvertible>(
         _ index: Int, as type: T.Type, path: @autoclosure () -> [any CodingKey]
     ) throws -> T {
         let node = nodes[index]
-        guard node.kind == .number else {
-            throw node.kind == .null ? valueNotFound(T.self, path()) : typeMismatch(T.self, index, path())
-        }
-        if T.self == Double.self, !node.has(JSONNode.fractional), node.end - node.start <= 16,
-            let integer: Int64 = plainInteger(node)
+        if T.self == Double.self, node.kind == .number, node.flags == 0, node.end - node.start <= 16,
+            let (negative, magnitude) = plainMagnitude(node)
         {
             // Up to 15 digits: exact as a Double, and faster than strtod. "-0" stays negative.
-            let negativeZero = integer == 0 && bytes[node.start] == UInt8(ascii: "-")
-            return (negativeZero ? -0.0 : Double(integer)) as! T
+            return T(negative ? -Double(magnitude) : Double(magnitude))
+        }
+        return try parsedFloatingPoint(index, as: T.self, path: path())
+    }
+
+    private func parsedFloatingPoint<T: BinaryFloatingPoint & LosslessStringConvertible>(
+        _ index: Int, as type: T.Type, path: [any CodingKey]
+    ) throws -> T {
+        let node = nodes[index]
+        guard node.kind == .number else {
+            throw node.kind == .null ? valueNotFound(T.self, path) : typeMismatch(T.self, index, path)
         }
         guard let value = T(numberText(index)), value.isFinite, value != 0 || isTrueZero(node) else {
-            throw numberMisfit(T.self, index, path())
+            throw numberMisfit(T.self, index, path)
         }
         return value
     }

@@ -41,27 +41,43 @@ struct JSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
 
     mutating func encode(_ value: Double, forKey key: Key) throws { try float(value, key) }
     mutating func encode(_ value: Float, forKey key: Key) throws { try float(value, key) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { try integer(value, key) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { try integer(value, key) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { try integer(value, key) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { try integer(value, key) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { try integer(value, key) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { try integer(value, key) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { try integer(value, key) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { try integer(value, key) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { try integer(value, key) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { try integer(value, key) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { try integer(Int64(value), key) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { try integer(Int64(value), key) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { try integer(Int64(value), key) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { try integer(Int64(value), key) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { try integer(Int64(value), key) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { try integer(UInt64(value), key) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { try integer(UInt64(value), key) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { try integer(UInt64(value), key) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { try integer(UInt64(value), key) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { try integer(UInt64(value), key) }
     @available(macOS 15.0, *)
     mutating func encode(_ value: Int128, forKey key: Key) throws { try integer(value, key) }
     @available(macOS 15.0, *)
     mutating func encode(_ value: UInt128, forKey key: Key) throws { try integer(value, key) }
+
+    private func integer(_ value: Int64, _ key: Key) throws {
+        try begin(key)
+        writer.writeInteger(value)
+    }
+
+    private func integer(_ value: UInt64, _ key: Key) throws {
+        try begin(key)
+        writer.writeInteger(value)
+    }
 
     private func integer<T: FixedWidthInteger>(_ value: T, _ key: Key) throws {
         try begin(key)
         writer.writeInteger(value)
     }
 
-    private func float<T: BinaryFloatingPoint & CustomStringConvertible>(_ value: T, _ key: Key) throws {
+    private func float(_ value: Double, _ key: Key) throws {
+        if JSONWriter.refuses(value) { throw JSONWriter.invalidNumber(value, path.keys(appending: key)) }
+        try begin(key)
+        writer.writeFloatingPoint(value)
+    }
+
+    private func float(_ value: Float, _ key: Key) throws {
         if JSONWriter.refuses(value) { throw JSONWriter.invalidNumber(value, path.keys(appending: key)) }
         try begin(key)
         writer.writeFloatingPoint(value)

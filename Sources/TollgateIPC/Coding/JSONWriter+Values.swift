@@ -46,7 +46,7 @@ extension JSONWriter {
         if T.self == JSONValue.self { return writeFast(value as! JSONValue) }
         if T.self == [String: JSONValue].self { return writeFast(.object(value as! [String: JSONValue])) }
         if T.self == Data.self || T.self == URL.self || T.self == Decimal.self {
-            bytes.append(contentsOf: try IPCCoding.makeEncoder().encode(value))
+            try IPCCoding.makeEncoder().encode(value).withUnsafeBytes { bytes.append($0) }
             return true
         }
         return false
@@ -57,7 +57,7 @@ extension JSONWriter {
     private func writeFast(_ value: JSONValue) -> Bool {
         let mark = bytes.count
         if writeJSONValue(value, depth: depth) { return true }
-        bytes.removeSubrange(mark...)
+        bytes.truncate(to: mark)
         return false
     }
 
@@ -85,12 +85,17 @@ extension JSONWriter {
         case .object(let object):
             guard depth < Self.maxDepth else { return false }
             bytes.append(UInt8(ascii: "{"))
-            let members = object.count > 1 ? object.sorted { JSONText.utf8Precedes($0.key, $1.key) } : Array(object)
-            for (i, member) in members.enumerated() {
-                if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            if object.count == 1, let member = object.first {
                 writeString(member.key)
                 bytes.append(UInt8(ascii: ":"))
                 guard writeJSONValue(member.value, depth: depth + 1) else { return false }
+            } else {
+                for (i, member) in object.sorted(by: { JSONText.utf8Precedes($0.key, $1.key) }).enumerated() {
+                    if i > 0 { bytes.append(UInt8(ascii: ",")) }
+                    writeString(member.key)
+                    bytes.append(UInt8(ascii: ":"))
+                    guard writeJSONValue(member.value, depth: depth + 1) else { return false }
+                }
             }
             bytes.append(UInt8(ascii: "}"))
         }

@@ -4,7 +4,7 @@
     import Darwin
 #endif
 
-/// The output of one encoding: compact JSON written straight into a byte array.
+/// The output of one encoding: compact JSON written straight into a byte buffer.
 ///
 /// Values are written in the order they are encoded. An object's members are recorded as they
 /// are written; when the object closes, they are put into sorted key order (by UTF-8 bytes, as
@@ -16,6 +16,10 @@
 /// express — writing to a container that was already closed, a key encoded twice, nesting deeper
 /// than Foundation allows — sets ``needsFallback``, and the caller encodes the value again with
 /// Foundation's `JSONEncoder`, which then decides (so such cases behave exactly as before).
+///
+/// One writer serves one encoding on one thread, and no method touches its state while another
+/// one holds it, so its properties skip the runtime's exclusivity checks (which cost more than
+/// the writing itself).
 final class JSONWriter {
     /// Thrown through user code when the stack discipline breaks; caught by the top level.
     struct Fallback: Error {}
@@ -23,14 +27,16 @@ final class JSONWriter {
     /// Foundation's `JSONEncoder` refuses more levels of nesting than this.
     static let maxDepth = 511
 
-    var bytes: [UInt8] = []
-    var needsFallback = false
+    @exclusivity(unchecked) var bytes: JSONOutput
+    @exclusivity(unchecked) var needsFallback = false
     /// The slot waiting for its value (0: none).
-    var pendingSlot = 0
-    private var lastSlot = 0
-    private var frames: [Frame] = []
-    private var members: [Member] = []
-    private var scratch: [UInt8] = []
+    @exclusivity(unchecked) var pendingSlot = 0
+    @exclusivity(unchecked) private var lastSlot = 0
+    @exclusivity(unchecked) private var frames: [Frame] = []
+    @exclusivity(unchecked) private var members: [Member] = []
+    /// Keys whose JSON text differs from their UTF-8 (they needed escapes), by `Member.escapedKey`.
+    @exclusivity(unchecked) private var escapedKeys: [String] = []
+    @exclusivity(unchecked) private var scratch: [UInt8] = []
 
     private struct Frame {
         let slot: Int
@@ -41,21 +47,23 @@ final class JSONWriter {
         let memberBase: Int
         var count = 0
         var sorted = true
-        var nonASCIIKeys = false
+        var unusualKeys = false
     }
 
     private struct Member {
         /// Offset of the key's opening quote.
         let start: Int
-        /// Length of the key's bytes between the quotes.
+        /// Length of the key's text between the quotes.
         let keyLength: Int
-        /// The key, when its JSON text differs from its UTF-8 (it needed escapes).
-        let escapedKey: String?
+        /// Index in `escapedKeys`, or -1 when the key's text is its UTF-8.
+        let escapedKey: Int
     }
 
     init(capacity: Int = 256) {
-        bytes.reserveCapacity(capacity)
+        bytes = JSONOutput(capacity: capacity)
     }
+
+    deinit { bytes.free() }
 
     var depth: Int { frames.count }
 
@@ -82,20 +90,21 @@ final class JSONWriter {
     }
 
     /// The value of `slot` is complete: closes its container and any above it. A slot that got no
-    /// value becomes `{}` (Foundation's rendering of a value that encoded nothing). Returns
-    /// whether it was empty.
-    @discardableResult
-    func endSlot(_ slot: Int) -> Bool {
+    /// value becomes `{}` (Foundation's rendering of a value that encoded nothing).
+    func endSlot(_ slot: Int) {
         if pendingSlot == slot {
             pendingSlot = 0
-            bytes.append(UInt8(ascii: "{"))
-            bytes.append(UInt8(ascii: "}"))
-            return true
+            bytes.append(UInt8(ascii: "{"), UInt8(ascii: "}"))
+            return
         }
-        if let k = frames.lastIndex(where: { $0.slot == slot }) {
+        if let k = frameIndex(slot) {
             while frames.count > k { closeTop() }
         }
-        return false
+    }
+
+    private func frameIndex(_ slot: Int) -> Int? {
+        if let last = frames.last, last.slot == slot { return frames.count - 1 }
+        return frames.lastIndex { $0.slot == slot }
     }
 
     // MARK: Containers
@@ -103,7 +112,7 @@ final class JSONWriter {
     /// The container of `slot`: the one it already has, or a new one if the slot awaits its value.
     /// Returns the frame's slot id (0 when the request cannot be honoured; writes to it fall back).
     func openContainer(for slot: Int, isObject: Bool) -> Int {
-        if let k = frames.lastIndex(where: { $0.slot == slot }) {
+        if let k = frameIndex(slot) {
             guard frames[k].isObject == isObject else {
                 needsFallback = true
                 return 0
@@ -123,8 +132,10 @@ final class JSONWriter {
     }
 
     /// Makes the container `frame` the innermost one, closing any above it.
+    @inline(__always)
     private func activate(_ frame: Int) throws -> Int {
-        fillPending()
+        if pendingSlot != 0 { fillPending() }
+        if let last = frames.last, last.slot == frame, frame != 0 { return frames.count - 1 }
         guard frame != 0, let k = frames.lastIndex(where: { $0.slot == frame }) else { throw fallBack() }
         while frames.count > k + 1 { closeTop() }
         return k
@@ -144,7 +155,7 @@ final class JSONWriter {
 
     /// The number of elements written so far to the array container `frame`.
     func count(of frame: Int) -> Int {
-        frames.last(where: { $0.slot == frame })?.count ?? 0
+        frameIndex(frame).map { frames[$0].count } ?? 0
     }
 
     /// Writes `"key":` as the next member of the object container `frame`.
@@ -153,11 +164,16 @@ final class JSONWriter {
         if frames[k].count > 0 { bytes.append(UInt8(ascii: ",")) }
         let start = bytes.count
         let text = writeString(key)
-        let member = Member(start: start, keyLength: bytes.count - start - 2, escapedKey: text.escaped ? key : nil)
+        var escapedKey = -1
+        if text.escaped {
+            escapedKey = escapedKeys.count
+            escapedKeys.append(key)
+        }
+        let member = Member(start: start, keyLength: bytes.count - start - 2, escapedKey: escapedKey)
         if frames[k].count > 0, frames[k].sorted, !precedes(members[members.count - 1], member) {
             frames[k].sorted = false
         }
-        if text.nonASCII { frames[k].nonASCIIKeys = true }
+        if text.nonASCII || text.escaped { frames[k].unusualKeys = true }
         members.append(member)
         frames[k].count += 1
         bytes.append(UInt8(ascii: ":"))
@@ -176,24 +192,26 @@ final class JSONWriter {
             return
         }
         let n = members.count - frame.memberBase
-        if n > 1 && (!frame.sorted || frame.nonASCIIKeys) { sortMembers(of: frame, n) }
-        members.removeSubrange(frame.memberBase...)
+        if n > 1 && (!frame.sorted || frame.unusualKeys) { sortMembers(of: frame, n) }
+        members.removeLast(n)
+        if members.isEmpty { escapedKeys.removeAll(keepingCapacity: true) }
         bytes.append(UInt8(ascii: "}"))
     }
 
     // MARK: Sorting
 
     private func key(_ m: Member) -> String {
-        m.escapedKey ?? String(decoding: bytes[(m.start + 1)..<(m.start + 1 + m.keyLength)], as: UTF8.self)
+        m.escapedKey >= 0 ? escapedKeys[m.escapedKey] : String(decoding: bytes.slice((m.start + 1)..<(m.start + 1 + m.keyLength)), as: UTF8.self)
     }
 
+    /// Whether `a`'s key sorts before `b`'s, by UTF-8 bytes.
     private func precedes(_ a: Member, _ b: Member) -> Bool {
-        guard a.escapedKey == nil, b.escapedKey == nil else { return JSONText.utf8Precedes(key(a), key(b)) }
-        return bytes.withUnsafeBufferPointer { buf in
-            JSONText.bytesPrecede(
-                UnsafeBufferPointer(rebasing: buf[(a.start + 1)..<(a.start + 1 + a.keyLength)]),
-                UnsafeBufferPointer(rebasing: buf[(b.start + 1)..<(b.start + 1 + b.keyLength)]))
-        }
+        guard a.escapedKey < 0, b.escapedKey < 0 else { return JSONText.utf8Precedes(key(a), key(b)) }
+        let n = min(a.keyLength, b.keyLength)
+        let x = bytes.base + a.start + 1
+        let y = bytes.base + b.start + 1
+        for i in 0..<n where x[i] != y[i] { return x[i] < y[i] }
+        return a.keyLength < b.keyLength
     }
 
     /// Rewrites the members of `frame` (the innermost, still open object) in key order. Keys
@@ -201,35 +219,45 @@ final class JSONWriter {
     /// members uses — fall back to Foundation.
     private func sortMembers(of frame: Frame, _ n: Int) {
         let base = frame.memberBase
-        if frame.nonASCIIKeys {
+        if frame.unusualKeys {
             var seen = Set<String>()
             for m in members[base...] where !seen.insert(key(m)).inserted {
                 needsFallback = true
                 return
             }
         }
-        var order = Array(0..<n)
-        var repeated = false
-        order.sort { i, j in
-            let (a, b) = (members[base + i], members[base + j])
-            if precedes(a, b) { return true }
-            if !precedes(b, a) { repeated = true }
-            return false
-        }
-        if repeated {
-            needsFallback = true
-            return
-        }
-        let regionStart = frame.start + 1
-        let regionEnd = bytes.count
-        scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: bytes[regionStart..<regionEnd])
-        bytes.removeSubrange(regionStart...)
-        for (position, i) in order.enumerated() {
-            if position > 0 { bytes.append(UInt8(ascii: ",")) }
-            let from = members[base + i].start - regionStart
-            let to = i + 1 < n ? members[base + i + 1].start - 1 - regionStart : regionEnd - regionStart
-            bytes.append(contentsOf: scratch[from..<to])
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { order in
+            // Insertion sort: objects are small, and usually only a few members are out of place.
+            for i in 0..<n {
+                var k = i
+                while k > 0 && precedes(members[base + i], members[base + order[k - 1]]) {
+                    order[k] = order[k - 1]
+                    k -= 1
+                }
+                order[k] = i
+            }
+            for k in 1..<n where !precedes(members[base + order[k - 1]], members[base + order[k]]) {
+                needsFallback = true
+                return
+            }
+            let regionStart = frame.start + 1
+            let regionEnd = bytes.count
+            scratch.removeAll(keepingCapacity: true)
+            scratch.append(contentsOf: bytes.slice(regionStart..<regionEnd))
+            scratch.withUnsafeBufferPointer { source in
+                var w = bytes.base + regionStart
+                for position in 0..<n {
+                    let i = order[position]
+                    if position > 0 {
+                        w.pointee = UInt8(ascii: ",")
+                        w += 1
+                    }
+                    let from = members[base + i].start - regionStart
+                    let to = i + 1 < n ? members[base + i + 1].start - 1 - regionStart : regionEnd - regionStart
+                    w.update(from: source.baseAddress! + from, count: to - from)
+                    w += to - from
+                }
+            }
         }
     }
 }
