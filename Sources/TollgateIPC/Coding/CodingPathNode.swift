@@ -22,31 +22,25 @@ final class CodingPathNode {
     }
 }
 
-/// Where a value sits: its parent's path node and, below the root, its own key. Cheap to copy; the
-/// node for it is only allocated when a child needs one (``node``).
+/// Where a value sits: the node of its coding path (nil at the root). One word, so that encoders
+/// and decoders that carry it fit in an existential's inline buffer (no box per nested value).
 struct CodingPathRef {
-    var parent: CodingPathNode?
-    var key: (any CodingKey)?
+    var node: CodingPathNode?
 
-    static var root: CodingPathRef { CodingPathRef(parent: nil, key: nil) }
+    static var root: CodingPathRef { CodingPathRef(node: nil) }
 
-    /// This position as a shared node (nil at the root).
-    func node() -> CodingPathNode? {
-        guard let key else { return parent }
-        return CodingPathNode(parent: parent, key: key)
-    }
+    var keys: [any CodingKey] { node?.keys ?? [] }
 
-    var keys: [any CodingKey] {
-        var keys = parent?.keys ?? []
-        if let key { keys.append(key) }
-        return keys
-    }
-
-    /// The keys of this position followed by `key`.
+    /// The keys of this position followed by `key` (for errors; allocates nothing else).
     func keys(appending key: any CodingKey) -> [any CodingKey] {
         var keys = self.keys
         keys.append(key)
         return keys
+    }
+
+    /// The position of the value at `key` below this one.
+    func appending(_ key: any CodingKey) -> CodingPathRef {
+        CodingPathRef(node: CodingPathNode(parent: node, key: key))
     }
 }
 

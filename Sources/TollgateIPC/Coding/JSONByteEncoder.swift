@@ -57,27 +57,32 @@ struct JSONByteEncoder: Encoder, SingleValueEncodingContainer {
     @available(macOS 15.0, *)
     func encode(_ value: UInt128) throws { try integer(value) }
 
+    @inline(__always)
     private func integer(_ value: Int64) throws {
         try claim()
         writer.writeInteger(value)
     }
 
+    @inline(__always)
     private func integer(_ value: UInt64) throws {
         try claim()
         writer.writeInteger(value)
     }
 
+    @inline(__always)
     private func integer<T: FixedWidthInteger>(_ value: T) throws {
         try claim()
         writer.writeInteger(value)
     }
 
+    @inline(__always)
     private func float(_ value: Double) throws {
         if JSONWriter.refuses(value) { throw JSONWriter.invalidNumber(value, path.keys) }
         try claim()
         writer.writeFloatingPoint(value)
     }
 
+    @inline(__always)
     private func float(_ value: Float) throws {
         if JSONWriter.refuses(value) { throw JSONWriter.invalidNumber(value, path.keys) }
         try claim()
@@ -85,6 +90,6 @@ struct JSONByteEncoder: Encoder, SingleValueEncodingContainer {
     }
 
     func encode<T: Encodable>(_ value: T) throws {
-        try writer.encodeValue(value, path: path, reusing: slot)
+        try writer.encodeValue(value, in: path, key: nil, reusing: slot)
     }
 }

@@ -6,9 +6,7 @@ extension JSONDocument {
     /// container). The path node is only allocated when a nested decoder needs it.
     func decode<T: Decodable>(_ type: T.Type, at index: Int, in container: CodingPathRef, key: (any CodingKey)?) throws -> T {
         if T.self == JSONValue.self, let value = jsonValue(index) { return value as! T }
-        if let dictionary = T.self as? any JSONStringKeyedDictionary.Type {
-            return try dictionary.init(document: self, object: index) { Self.child(container, key) } as! T
-        }
+        if T.self == [String: JSONValue].self, case .object(let object)? = jsonValue(index) { return object as! T }
         if T.self == Data.self || T.self == URL.self || T.self == Decimal.self {
             return try decodeWithFoundation(T.self, at: index, path: Self.child(container, key).keys)
         }
@@ -17,7 +15,7 @@ extension JSONDocument {
 
     static func child(_ container: CodingPathRef, _ key: (any CodingKey)?) -> CodingPathRef {
         guard let key else { return container }
-        return CodingPathRef(parent: container.node(), key: key)
+        return container.appending(key)
     }
 
     // MARK: Errors shared by decoders and containers
@@ -97,34 +95,6 @@ extension JSONDocument {
                 i = next(after: i + 1)
             }
             return .object(object)
-        }
-    }
-}
-
-/// A dictionary with `String` keys, decoded straight from an object's members (one pass, no
-/// key lookups) instead of through a keyed container and `allKeys`.
-protocol JSONStringKeyedDictionary {
-    init(document: JSONDocument, object: Int, path: () -> CodingPathRef) throws
-}
-
-extension Dictionary: JSONStringKeyedDictionary where Key == String, Value: Decodable {
-    init(document: JSONDocument, object: Int, path: () -> CodingPathRef) throws {
-        guard document.nodes[object].kind == .object else { throw document.keyedContainerError(object, path().keys) }
-        let count = document.nodes[object].count
-        self.init(minimumCapacity: count)
-        var container: CodingPathRef?
-        var i = object + 1
-        for _ in 0..<count {
-            let key = document.string(i)
-            if self[key] == nil {  // the first of repeated keys wins, as with Foundation
-                if Value.self == JSONValue.self, let value = document.jsonValue(i + 1) {
-                    self[key] = (value as! Value)
-                } else {
-                    if container == nil { container = CodingPathRef(parent: path().node(), key: nil) }
-                    self[key] = try document.decode(Value.self, at: i + 1, in: container!, key: JSONStringKey(stringValue: key))
-                }
-            }
-            i = document.next(after: i + 1)
         }
     }
 }

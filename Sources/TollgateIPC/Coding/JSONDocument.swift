@@ -5,6 +5,9 @@ import Foundation
 final class JSONDocument {
     private let storage: UnsafeMutableBufferPointer<UInt8>
     let nodes: [JSONNode]
+    /// Key indexes of large objects, built on first lookup (a document serves one decoding call,
+    /// on one thread).
+    @exclusivity(unchecked) fileprivate var memberIndexes: [Int: [String: Int]] = [:]
 
     /// Parses `input`; throws when it is not one strict RFC 8259 JSON text.
     init(parsing input: some Collection<UInt8>) throws(JSONParseError) {
@@ -62,6 +65,7 @@ final class JSONDocument {
     func member(_ key: String, in object: Int) -> Int? {
         var key = key
         let count = nodes[object].count
+        if count > Self.indexedObjectSize { return memberIndex(object)[key] }
         return key.withUTF8 { k -> Int? in
             var keyIsASCII: Bool?
             var i = object + 1
@@ -82,6 +86,27 @@ final class JSONDocument {
             }
             return nil
         }
+    }
+}
+
+extension JSONDocument {
+    /// Objects with more members than this are searched through a hash index, so that decoding a
+    /// large object key by key stays linear.
+    static let indexedObjectSize = 16
+
+    /// Value node by key (`String` equality, first occurrence) for the object node `object`.
+    private func memberIndex(_ object: Int) -> [String: Int] {
+        if let index = memberIndexes[object] { return index }
+        var index: [String: Int] = [:]
+        index.reserveCapacity(nodes[object].count)
+        var i = object + 1
+        for _ in 0..<nodes[object].count {
+            let key = string(i)
+            if index[key] == nil { index[key] = i + 1 }
+            i = next(after: i + 1)
+        }
+        memberIndexes[object] = index
+        return index
     }
 }
 

@@ -64,10 +64,12 @@ struct JSONKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtoco
         try document.decode(T.self, at: try value(key), in: path, key: key)
     }
 
+    @inline(__always)
     private func integer<T: FixedWidthInteger & Decodable>(_: T.Type, _ key: Key) throws -> T {
         try document.integer(try value(key), as: T.self, path: path.keys(appending: key))
     }
 
+    @inline(__always)
     private func float<T: BinaryFloatingPoint & LosslessStringConvertible>(_: T.Type, _ key: Key) throws -> T {
         try document.floatingPoint(try value(key), as: T.self, path: path.keys(appending: key))
     }

@@ -4,8 +4,6 @@ struct JSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     /// The slot id of the object's frame in the writer (0: none, every write falls back).
     let frame: Int
     let path: CodingPathRef
-    /// `path` as a shared node, made once for the children that need a nested encoder.
-    private var members: CodingPathRef?
 
     init(writer: JSONWriter, frame: Int, path: CodingPathRef) {
         self.writer = writer
@@ -15,9 +13,8 @@ struct JSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
 
     var codingPath: [any CodingKey] { path.keys }
 
-    private mutating func childPath(_ key: any CodingKey) -> CodingPathRef {
-        if members == nil { members = CodingPathRef(parent: path.node(), key: nil) }
-        return CodingPathRef(parent: members!.parent, key: key)
+    private func childPath(_ key: any CodingKey) -> CodingPathRef {
+        path.appending(key)
     }
 
     private func begin(_ key: Key) throws {
@@ -56,27 +53,32 @@ struct JSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
     @available(macOS 15.0, *)
     mutating func encode(_ value: UInt128, forKey key: Key) throws { try integer(value, key) }
 
+    @inline(__always)
     private func integer(_ value: Int64, _ key: Key) throws {
         try begin(key)
         writer.writeInteger(value)
     }
 
+    @inline(__always)
     private func integer(_ value: UInt64, _ key: Key) throws {
         try begin(key)
         writer.writeInteger(value)
     }
 
+    @inline(__always)
     private func integer<T: FixedWidthInteger>(_ value: T, _ key: Key) throws {
         try begin(key)
         writer.writeInteger(value)
     }
 
+    @inline(__always)
     private func float(_ value: Double, _ key: Key) throws {
         if JSONWriter.refuses(value) { throw JSONWriter.invalidNumber(value, path.keys(appending: key)) }
         try begin(key)
         writer.writeFloatingPoint(value)
     }
 
+    @inline(__always)
     private func float(_ value: Float, _ key: Key) throws {
         if JSONWriter.refuses(value) { throw JSONWriter.invalidNumber(value, path.keys(appending: key)) }
         try begin(key)
@@ -85,7 +87,7 @@ struct JSONKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtoco
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         try begin(key)
-        try writer.encodeValue(value, path: childPath(key))
+        try writer.encodeValue(value, in: path, key: key)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)

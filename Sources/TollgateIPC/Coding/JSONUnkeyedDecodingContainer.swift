@@ -8,8 +8,6 @@ struct JSONUnkeyedDecodingContainer: UnkeyedDecodingContainer {
     private var cursor: Int
     private(set) var currentIndex = 0
     let elementCount: Int
-    /// `path` as one shared node, made once for all the elements that need a nested decoder.
-    private var elements: CodingPathRef?
 
     init(document: JSONDocument, array: Int, path: CodingPathRef) {
         self.document = document
@@ -71,6 +69,7 @@ struct JSONUnkeyedDecodingContainer: UnkeyedDecodingContainer {
     @available(macOS 15.0, *)
     mutating func decode(_: UInt128.Type) throws -> UInt128 { try integer(UInt128.self) }
 
+    @inline(__always)
     private mutating func integer<T: FixedWidthInteger & Decodable>(_: T.Type) throws -> T {
         try checkNotAtEnd(T.self)
         let value = try document.integer(cursor, as: T.self, path: elementPath)
@@ -78,6 +77,7 @@ struct JSONUnkeyedDecodingContainer: UnkeyedDecodingContainer {
         return value
     }
 
+    @inline(__always)
     private mutating func float<T: BinaryFloatingPoint & LosslessStringConvertible>(_: T.Type) throws -> T {
         try checkNotAtEnd(T.self)
         let value = try document.floatingPoint(cursor, as: T.self, path: elementPath)
@@ -87,8 +87,7 @@ struct JSONUnkeyedDecodingContainer: UnkeyedDecodingContainer {
 
     mutating func decode<T: Decodable>(_: T.Type) throws -> T {
         try checkNotAtEnd(T.self)
-        if elements == nil { elements = CodingPathRef(parent: path.node(), key: nil) }
-        let value = try document.decode(T.self, at: cursor, in: elements!, key: JSONIndexKey(currentIndex))
+        let value = try document.decode(T.self, at: cursor, in: path, key: JSONIndexKey(currentIndex))
         advance()
         return value
     }

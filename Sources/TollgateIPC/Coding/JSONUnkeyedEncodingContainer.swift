@@ -4,8 +4,6 @@ struct JSONUnkeyedEncodingContainer: UnkeyedEncodingContainer {
     /// The slot id of the array's frame in the writer (0: none, every write falls back).
     let frame: Int
     let path: CodingPathRef
-    /// `path` as a shared node, made once for the elements that need a nested encoder.
-    private var elements: CodingPathRef?
 
     init(writer: JSONWriter, frame: Int, path: CodingPathRef) {
         self.writer = writer
@@ -17,9 +15,8 @@ struct JSONUnkeyedEncodingContainer: UnkeyedEncodingContainer {
     var count: Int { writer.count(of: frame) }
 
     /// The path of the next element, `Index n` (before it is begun).
-    private mutating func nextPath() -> CodingPathRef {
-        if elements == nil { elements = CodingPathRef(parent: path.node(), key: nil) }
-        return CodingPathRef(parent: elements!.parent, key: JSONIndexKey(count))
+    private func nextPath() -> CodingPathRef {
+        path.appending(JSONIndexKey(count))
     }
 
     mutating func encodeNil() throws {
@@ -54,27 +51,32 @@ struct JSONUnkeyedEncodingContainer: UnkeyedEncodingContainer {
     @available(macOS 15.0, *)
     mutating func encode(_ value: UInt128) throws { try integer(value) }
 
+    @inline(__always)
     private func integer(_ value: Int64) throws {
         try writer.beginElement(in: frame)
         writer.writeInteger(value)
     }
 
+    @inline(__always)
     private func integer(_ value: UInt64) throws {
         try writer.beginElement(in: frame)
         writer.writeInteger(value)
     }
 
+    @inline(__always)
     private func integer<T: FixedWidthInteger>(_ value: T) throws {
         try writer.beginElement(in: frame)
         writer.writeInteger(value)
     }
 
+    @inline(__always)
     private func float(_ value: Double) throws {
         if JSONWriter.refuses(value) { throw JSONWriter.invalidNumber(value, path.keys(appending: JSONIndexKey(count))) }
         try writer.beginElement(in: frame)
         writer.writeFloatingPoint(value)
     }
 
+    @inline(__always)
     private func float(_ value: Float) throws {
         if JSONWriter.refuses(value) { throw JSONWriter.invalidNumber(value, path.keys(appending: JSONIndexKey(count))) }
         try writer.beginElement(in: frame)
@@ -82,9 +84,9 @@ struct JSONUnkeyedEncodingContainer: UnkeyedEncodingContainer {
     }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        let elementPath = nextPath()
+        let index = count
         try writer.beginElement(in: frame)
-        try writer.encodeValue(value, path: elementPath)
+        try writer.encodeValue(value, in: path, key: JSONIndexKey(index))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {

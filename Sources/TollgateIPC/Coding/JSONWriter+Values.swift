@@ -15,20 +15,23 @@ extension JSONWriter {
 
     /// Encodes `value` where the writer expects a value next (after a key or a comma). With
     /// `slot`, the value fills that slot (a single-value container passing on a value).
-    func encodeValue<T: Encodable>(_ value: T, path: CodingPathRef, reusing slot: Int? = nil) throws {
+    /// `container` is the path of the container and `key` the value's key in it (nil: the
+    /// container's own value); the path node is only made for a nested encoder.
+    func encodeValue<T: Encodable>(_ value: T, in container: CodingPathRef, key: (any CodingKey)?, reusing slot: Int? = nil) throws {
+        let path = { key.map { container.appending($0) } ?? container }
         if let slot {
             guard slot != 0, pendingSlot == slot else { throw fallBack() }
             if try writeDirectly(value) {
                 pendingSlot = 0
                 return
             }
-            try value.encode(to: JSONByteEncoder(writer: self, slot: slot, path: path))
+            try value.encode(to: JSONByteEncoder(writer: self, slot: slot, path: path()))
             return
         }
         if try writeDirectly(value) { return }
         let slot = beginSlot()
         do {
-            try value.encode(to: JSONByteEncoder(writer: self, slot: slot, path: path))
+            try value.encode(to: JSONByteEncoder(writer: self, slot: slot, path: path()))
         } catch {
             // If someone up the stack catches this and goes on, the output may hold a key without
             // its value: let Foundation redo the whole value.
