@@ -86,6 +86,18 @@ extension NocoDBClient {
             }
 
             let status = response.status
+            var block = Duration.zero
+            if status == 429 {
+                // The block is shared before the answer is counted or logged: whoever sees this 429
+                // in the counters can rely on every process already holding back.
+                block = max(response.retryAfter ?? .zero, options.throttleBlock)
+                do {
+                    try await limiter.pushBack(resource, by: block)
+                } catch {
+                    // The block could not be shared; at least this caller keeps it.
+                    try await pause(block)
+                }
+            }
             let counters = countersState.withLock { c -> NocoDBCounters in
                 c.total += 1
                 if (200..<300).contains(status) { c.ok += 1 } else { c.failed += 1 }
@@ -100,13 +112,6 @@ extension NocoDBClient {
                 return response
             case 429:
                 throttledAnswers += 1
-                let block = max(response.retryAfter ?? .zero, options.throttleBlock)
-                do {
-                    try await limiter.pushBack(resource, by: block)
-                } catch {
-                    // The block could not be shared; at least this caller keeps it.
-                    try await pause(block)
-                }
                 guard throttledAnswers < options.maxThrottledAttempts else {
                     throw NocoDBError(.throttled, "still throttled after \(throttledAnswers) answers 429", status: 429)
                 }

@@ -157,6 +157,9 @@ def run(args):
             seen.add(job_id)
             first.append((float(at) - float(due)) * 1000)
         first.sort()
+        if args.samples:
+            with open(args.samples, "w") as f:
+                f.write("lateness_ms\n" + "".join(f"{int(v)}\n" for v in first))
         last = max((float(r[2]) for r in runs), default=start)
         result = {
             "impl": args.impl, "instances": args.instances, "jobs": args.jobs, "window_s": args.window,
@@ -190,6 +193,7 @@ def main():
     parser.add_argument("--window", type=float, default=10.0)
     parser.add_argument("--instances", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds after the window to wait for stragglers")
+    parser.add_argument("--samples", help="write every job's lateness (ms) to this CSV file")
     args = parser.parse_args()
     if args.mode == "worker":
         (apscheduler_worker if args.impl == "apscheduler" else arq_worker)(args.redis_port)

@@ -220,8 +220,13 @@ struct PollingBenchmark: Benchmark {
             var throttled: Int
             var max_per_fixed_window: Int
             var max_per_sliding_window: Int
+            var timeline: [Int]
         }
         let simStats = try statsResponse.decode(SimStats.self)
+        // Requests per second as the simulator saw them, for the report's plot.
+        let csv = "second,requests\n" + simStats.timeline.enumerated().map { "\($0.offset),\($0.element)" }.joined(separator: "\n") + "\n"
+        try csv.write(
+            toFile: "\(options.outputDirectory)/polling-timeline-\(users)-\(mode.rawValue).csv", atomically: true, encoding: .utf8)
         control.shutdown()
         http.shutdown()
         return Figures(

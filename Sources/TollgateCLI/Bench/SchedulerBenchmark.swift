@@ -29,13 +29,15 @@ struct SchedulerBenchmark: Benchmark {
         ]
         for instances in [1, 3] {
             output.line("-- \(instances) instance(s): \(jobs) jobs due over \(window)")
-            let figures = try await runOnce(instances: instances, jobs: jobs, window: window, output: output)
+            let figures = try await runOnce(
+                instances: instances, jobs: jobs, window: window, output: output,
+                samplesFile: "\(options.outputDirectory)/scheduler-lateness-\(instances).csv")
             results["instances_\(instances)"] = .object(figures)
         }
         return results
     }
 
-    private func runOnce(instances: Int, jobs: Int, window: Duration, output: BenchOutput) async throws
+    private func runOnce(instances: Int, jobs: Int, window: Duration, output: BenchOutput, samplesFile: String) async throws
         -> [String: JSONValue]
     {
         let redis = try RedisServer()
@@ -81,6 +83,9 @@ struct SchedulerBenchmark: Benchmark {
         let spreadReceipts = gateway.receipts.filter { $0.jobID.hasPrefix("spread") }
         let lateness = Percentiles(
             firstReceipts(spreadReceipts).map { Double($0.receivedAtMs - $0.dueAtMs) })
+        // Every job's lateness, for the report's distribution plot.
+        try ("lateness_ms\n" + lateness.sorted.map { String(Int($0)) }.joined(separator: "\n") + "\n")
+            .write(toFile: samplesFile, atomically: true, encoding: .utf8)
         let lastSpread = spreadReceipts.map(\.receivedAtMs).max() ?? start
         let sustained = Double(spreadDone) / max(0.001, Double(lastSpread - start) / 1000)
         output.line(

@@ -8,6 +8,11 @@ public enum JSONValue: Codable, Sendable, Hashable {
     case object([String: JSONValue])
 
     public init(from decoder: any Decoder) throws {
+        // The IPC codec hands over the parsed value; other decoders are asked type by type.
+        if let decoder = decoder as? JSONNodeDecoder, let value = decoder.document.jsonValue(decoder.index) {
+            self = value
+            return
+        }
         let c = try decoder.singleValueContainer()
         if c.decodeNil() {
             self = .null

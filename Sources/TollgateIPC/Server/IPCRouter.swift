@@ -15,7 +15,8 @@ public struct IPCRequestContext: Sendable {
 /// JSON and envelope validation, version check, unknown types, body decoding with a precise
 /// `invalid_request` message, and error replies. Handlers only see typed requests.
 public struct IPCRouter: Sendable {
-    typealias Route = @Sendable (_ payload: [UInt8], _ context: IPCRequestContext) async -> IPCReplyPayload
+    /// A route reads the request from the frame the router has already parsed (one parse per frame).
+    typealias Route = @Sendable (_ frame: JSONDocument, _ context: IPCRequestContext) async -> IPCReplyPayload
 
     private var routes: [String: Route] = [:]
     /// Turns an error thrown by a handler into a protocol error (a Redis failure into `unavailable`).
@@ -33,10 +34,10 @@ public struct IPCRouter: Sendable {
         _: R.Type, _ handler: @escaping @Sendable (R, IPCRequestContext) async throws -> R.Reply
     ) {
         let mapError = self.mapError
-        routes[R.type] = { payload, context in
+        routes[R.type] = { frame, context in
             let request: R
             do {
-                request = try IPCCoding.decode(IPCRequestEnvelope<R>.self, from: payload).body
+                request = try frame.decode(IPCRequestEnvelope<R>.self, at: frame.root, in: .root, key: nil).body
             } catch {
                 return Self.errorPayload(id: context.id, IPCError(.invalidRequest, IPCCoding.explain(error)))
             }
@@ -65,9 +66,11 @@ public struct IPCRouter: Sendable {
 
     /// Answers one frame. Never throws: every failure becomes an `error` reply.
     public func respond(to payload: [UInt8], connection: UInt64, logger: Logger) async -> IPCReplyPayload {
+        let frame: JSONDocument
         let header: IPCLooseHeader
         do {
-            header = try IPCCoding.decode(IPCLooseHeader.self, from: payload)
+            frame = try JSONCodec.document(payload)
+            header = try frame.decode(IPCLooseHeader.self, at: frame.root, in: .root, key: nil)
         } catch {
             return Self.errorPayload(id: nil, IPCError(.invalidJSON, "frame is not one UTF-8 JSON object"))
         }
@@ -96,7 +99,7 @@ public struct IPCRouter: Sendable {
             let shown = type.count > 40 ? String(type.prefix(40)) + "..." : type
             return Self.errorPayload(id: id, IPCError(.unknownType, "unknown message type '\(shown)'"))
         }
-        return await route(payload, IPCRequestContext(id: id, version: v, connection: connection, logger: logger))
+        return await route(frame, IPCRequestContext(id: id, version: v, connection: connection, logger: logger))
     }
 
     /// An `error` reply payload.

@@ -25,6 +25,9 @@ public struct NocoDBSimulatorStats: Sendable, Codable, Equatable {
     public var lastRequestMs: Int64?
     /// Requests by operation (`GET list`, `GET count`, `GET one`, `POST`, `PATCH`, `DELETE`).
     public var byOperation: [String: Int] = [:]
+    /// Requests (all tokens) per fixed window, from the first request's window to the last's,
+    /// quiet windows included as 0: the time series behind the benchmark plots.
+    public var timeline: [Int] = []
 
     public init() {}
 
@@ -39,6 +42,7 @@ public struct NocoDBSimulatorStats: Sendable, Codable, Equatable {
         case firstRequestMs = "first_request_ms"
         case lastRequestMs = "last_request_ms"
         case byOperation = "by_operation"
+        case timeline
     }
 }
 
@@ -91,6 +95,13 @@ struct SimNocoDBRecorder: Sendable {
             }
         }
         s.maxPerSlidingWindow = maxSliding
+        var total: [Int64: Int] = [:]
+        for windows in perWindow.values {
+            for (index, count) in windows { total[index, default: 0] += count }
+        }
+        if let first = total.keys.min(), let last = total.keys.max() {
+            s.timeline = (first...last).map { total[$0] ?? 0 }
+        }
         return s
     }
 }
