@@ -56,7 +56,8 @@ func withIPCServer<T: Sendable>(
                     group.addTask {
                         let client = IPCClient(path: path, logger: logger)
                         let ok = try await withThrowingTaskGroup(of: Bool.self) { inner in
-                            for _ in 0..<50 { inner.addTask { try await client.call(Health()).ready } }
+                            // Correctness, not speed: a generous timeout for a loaded machine.
+                            for _ in 0..<50 { inner.addTask { try await client.call(Health(), timeout: .seconds(60)).ready } }
                             return try await inner.reduce(0) { $0 + ($1 ? 1 : 0) }
                         }
                         await client.close()

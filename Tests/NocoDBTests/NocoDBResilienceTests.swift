@@ -101,9 +101,11 @@ import TollgateSimulators
 
     @Test func slowRepliesTimeOutAndAreRetried() async throws {
         try await withSimulator { h in
-            let client = try h.client(configure: { $0.timeout = .milliseconds(500) })
+            // A reply held for 60 s against a 3 s timeout: the first attempt surely times out, and
+            // the retry (a normal reply) has 3 s, plenty even on a loaded machine.
+            let client = try h.client(configure: { $0.timeout = .seconds(3) })
             _ = try h.simulator.insert(table: "users", rows: [["TelegramId": "1"]])
-            h.simulator.inject(.delay(.seconds(2), count: 1))
+            h.simulator.inject(.delay(.seconds(60), count: 1))
             let row = try await client.get(id: 1)
             #expect(row?.id == 1)
             #expect(client.counters.transportErrors == 1)
