@@ -16,7 +16,9 @@ public final class RedisRateLimiter: RateLimiter {
     private let client: RedisClient
     private let keys: KeySpace
     private let logger: Logger
-    private let turnstiles = Mutex<[String: RateLimitTurnstile]>([:])
+    /// One turnstile per resource while anyone in this process waits on it; removed when the last
+    /// user leaves, so per-chat resources (one per user ever messaged) do not accumulate.
+    private let turnstiles = Mutex<[String: (turnstile: RateLimitTurnstile, users: Int)]>([:])
 
     /// - Parameters:
     ///   - client: a client of the limiter's own (acquire calls are short; a pool's client is fine).
@@ -36,7 +38,8 @@ public final class RedisRateLimiter: RateLimiter {
     public func acquire(_ resource: RateLimitedResource) async throws -> RateLimitGrant {
         let clock = ContinuousClock()
         let start = clock.now
-        let turnstile = turnstile(for: resource.name)
+        let turnstile = checkOutTurnstile(resource.name)
+        defer { checkInTurnstile(resource.name) }
         try await turnstile.enter()
         defer { turnstile.leave() }
         var wasBlocked = false
@@ -90,12 +93,25 @@ public final class RedisRateLimiter: RateLimiter {
         return Reply(allowed: allowed == 1, waitMicros: wait, now: now, blockedUntil: blocked)
     }
 
-    private func turnstile(for name: String) -> RateLimitTurnstile {
+    private func checkOutTurnstile(_ name: String) -> RateLimitTurnstile {
         turnstiles.withLock { map in
-            if let existing = map[name] { return existing }
+            if let entry = map[name] {
+                map[name] = (entry.turnstile, entry.users + 1)
+                return entry.turnstile
+            }
             let created = RateLimitTurnstile()
-            map[name] = created
+            map[name] = (created, 1)
             return created
         }
     }
+
+    private func checkInTurnstile(_ name: String) {
+        turnstiles.withLock { map in
+            guard let entry = map[name] else { return }
+            map[name] = entry.users > 1 ? (entry.turnstile, entry.users - 1) : nil
+        }
+    }
+
+    /// Resources with a live turnstile in this process (for tests).
+    var liveTurnstiles: Int { turnstiles.withLock { $0.count } }
 }

@@ -44,6 +44,38 @@ import TollgateTestKit
         #expect(ttl > 0 && ttl <= 2_000)
     }
 
+    /// Per-chat resources come and go with the users: a process that served 2,000 chats keeps no
+    /// per-chat state once nobody waits (a turnstile lives only while someone uses it), also when
+    /// waiters were cancelled.
+    @Test func perResourceStateDoesNotAccumulate() async throws {
+        let l = try limiter("many")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for chat in 0..<2000 {
+                let resource = RateLimitedResource(name: "chat:\(chat)", policy: RateLimitPolicy(emissionInterval: .seconds(1)))
+                group.addTask { _ = try await l.acquire(resource) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(l.liveTurnstiles == 0)
+        // Waiters on one busy resource, some cancelled: state is released too.
+        let busy = RateLimitedResource(name: "busy", policy: RateLimitPolicy(emissionInterval: .milliseconds(200)))
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<10 {
+                group.addTask {
+                    if i.isMultiple(of: 2) {
+                        _ = try? await l.acquire(busy)
+                    } else {
+                        let waiter = Task { _ = try? await l.acquire(busy) }
+                        try? await Task.sleep(for: .milliseconds(50))
+                        waiter.cancel()
+                        _ = await waiter.value
+                    }
+                }
+            }
+        }
+        #expect(l.liveTurnstiles == 0)
+    }
+
     @Test func pushBackHoldsEveryProcessUntilTheBlockEnds() async throws {
         let a = try limiter("a")
         let b = try limiter("b")
