@@ -173,7 +173,9 @@ let package = Package(
         // Boots a real systemd (systemd-nspawn) with the installed units; run by scripts/system-test.
         .testTarget(
             name: "SystemTests",
-            dependencies: ["TollgateIPC", "TollgateTestKit", "TollgateHTTP", "TollgateRuntime"] + nio),
+            dependencies: [
+                "TollgateIPC", "TollgateTestKit", "TollgateHTTP", "TollgateRuntime", "TollgateSimulators", lifecycle,
+            ] + nio),
         .testTarget(
             name: "ServiceTests",
             dependencies: [

@@ -18,21 +18,26 @@ struct Deployment {
     var gatewaySocket: String { container.hostPath("/run/tollgate/gateway.sock") }
     var pollerSocket: String { container.hostPath("/run/tollgate/poller.sock") }
 
-    static func start(extraEnvironment: [String: String] = [:]) async throws -> Deployment {
+    static func start(
+        extraEnvironment: [String: String] = [:], botToken: String = "123456:TEST-token-not-real",
+        nocodbToken: String = "TEST-nocodb-token"
+    ) async throws -> Deployment {
         let root = try #require(SystemdContainer.preparedRoot)
         let redis = try RedisServer()
         let container = try await SystemdContainer.boot(rootfs: root)
         var env = [
-            "REDIS_URL=redis://127.0.0.1:\(redis.port)/0",
-            "TELEGRAM_API_URL=http://127.0.0.1:9",
-            "NOCODB_URL=http://127.0.0.1:9",
-            "NOCODB_TABLE_ID=tbl_system_test",
-            "LOG_LEVEL=info",
+            "REDIS_URL": "redis://127.0.0.1:\(redis.port)/0",
+            "TELEGRAM_API_URL": "http://127.0.0.1:9",
+            "NOCODB_URL": "http://127.0.0.1:9",
+            "NOCODB_TABLE_ID": "tbl_system_test",
+            "LOG_LEVEL": "info",
         ]
-        env += extraEnvironment.map { "\($0.key)=\($0.value)" }
-        try container.write(env.joined(separator: "\n") + "\n", to: "/etc/tollgate/tollgate.env")
-        try container.write("123456:TEST-token-not-real\n", to: "/etc/tollgate/credentials/bot-token", mode: 0o600)
-        try container.write("TEST-nocodb-token\n", to: "/etc/tollgate/credentials/nocodb-token", mode: 0o600)
+        env.merge(extraEnvironment) { $1 }
+        try container.write(
+            env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n") + "\n",
+            to: "/etc/tollgate/tollgate.env")
+        try container.write(botToken + "\n", to: "/etc/tollgate/credentials/bot-token", mode: 0o600)
+        try container.write(nocodbToken + "\n", to: "/etc/tollgate/credentials/nocodb-token", mode: 0o600)
         return Deployment(container: container, redis: redis)
     }
 
