@@ -23,10 +23,12 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Starts `executable` with `arguments`. `environment` replaces the child's environment when given.
-    /// `output` receives stdout and stderr (appended); `nil` discards them.
+    /// `output` receives stdout and stderr (appended); `nil` discards them. `passing` are open
+    /// descriptors the child receives as 3, 4, ... (socket activation's `LISTEN_FDS`); they must
+    /// not be 0-2 or among the targets (dup them above 10 first). Nothing else is inherited.
     public init(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-        output: String? = nil
+        output: String? = nil, passing: [Int32] = []
     ) throws {
         self.executable = executable
         var fileActions = posix_spawn_file_actions_t()
@@ -39,7 +41,10 @@ public final class ChildProcess: @unchecked Sendable {
         // Nothing else is inherited. hiredis and libcurl sockets are not close-on-exec, and tests
         // run in parallel in one process: a child started by one test (a redis-server, a service)
         // would otherwise hold another test's connections open after that test closed them.
-        Self.closeFrom3(&fileActions)
+        for (i, fd) in passing.enumerated() {
+            posix_spawn_file_actions_adddup2(&fileActions, fd, 3 + Int32(i))
+        }
+        Self.closeFrom(3 + Int32(passing.count), &fileActions)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -63,12 +68,12 @@ public final class ChildProcess: @unchecked Sendable {
         self.pid = child
     }
 
-    /// Adds glibc's (2.34+) `posix_spawn_file_actions_addclosefrom_np(actions, 3)`, looked up at
-    /// run time because the Glibc module does not export it.
-    private static func closeFrom3(_ actions: inout posix_spawn_file_actions_t) {
+    /// Adds glibc's (2.34+) `posix_spawn_file_actions_addclosefrom_np(actions, first)`, looked up
+    /// at run time because the Glibc module does not export it.
+    private static func closeFrom(_ first: Int32, _ actions: inout posix_spawn_file_actions_t) {
         typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
         guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return }
-        _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3)
+        _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, first)
     }
 
     /// Sends `signal` to the process (if it has not been reaped yet).

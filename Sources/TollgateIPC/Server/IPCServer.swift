@@ -76,6 +76,10 @@ public final class IPCServer: Service, Sendable {
     }
 
     public func run() async throws {
+        if case .descriptor(let fd, _) = target {
+            try await runSharing(fd)
+            return
+        }
         let serverChannel: NIOAsyncChannel<NIOAsyncChannel<IPCInboundFrame, ByteBuffer>, Never>
         do {
             serverChannel = try await bind()
@@ -103,12 +107,45 @@ public final class IPCServer: Service, Sendable {
         logger.info("IPC server stopped", metadata: ["socket": "\(target)"])
     }
 
-    private func bind() async throws -> NIOAsyncChannel<NIOAsyncChannel<IPCInboundFrame, ByteBuffer>, Never> {
+    /// An inherited listening socket (systemd's), which other processes may accept on too: the
+    /// connections come from a ``SharedSocketAcceptor`` and NIO adopts each connected socket.
+    private func runSharing(_ fd: Int32) async throws {
+        let acceptor: SharedSocketAcceptor
+        do {
+            acceptor = try SharedSocketAcceptor(listening: fd)
+            try acceptor.start()
+        } catch {
+            markBound(.failure(error))
+            throw error
+        }
+        markBound(.success(target.description))
+        logger.info("IPC listening", metadata: ["socket": "\(target)", "max_frame_bytes": "\(maxFrameBytes)"])
+        let initializer = connectionInitializer()
+        let bootstrap = ClientBootstrap(group: group)
+        await withDiscardingTaskGroup { group in
+            await withGracefulShutdownHandler {
+                for await connected in acceptor.connections {
+                    do {
+                        let connection = try await bootstrap.withConnectedSocket(connected, channelInitializer: initializer)
+                        let id = nextConnection.wrappingAdd(1, ordering: .relaxed).oldValue
+                        group.addTask { await self.serve(connection, id: id) }
+                    } catch {
+                        logger.warning("IPC connection not adopted", metadata: ["error": "\(error)"])
+                    }
+                }
+            } onGracefulShutdown: {
+                acceptor.stop()
+            }
+            acceptor.stop()
+        }
+        // Our copy of the listening socket; systemd keeps its own, so waiting clients stay queued.
+        close(fd)
+        logger.info("IPC server stopped", metadata: ["socket": "\(target)"])
+    }
+
+    private func connectionInitializer() -> @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<IPCInboundFrame, ByteBuffer>> {
         let maxFrameBytes = self.maxFrameBytes
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-        let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<IPCInboundFrame, ByteBuffer>> = {
-            channel in
+        return { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(
                     ByteToMessageHandler(IPCFrameDecoder(maxFrameBytes: maxFrameBytes)))
@@ -116,6 +153,12 @@ public final class IPCServer: Service, Sendable {
                 return try NIOAsyncChannel<IPCInboundFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
             }
         }
+    }
+
+    private func bind() async throws -> NIOAsyncChannel<NIOAsyncChannel<IPCInboundFrame, ByteBuffer>, Never> {
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+        let initializer = connectionInitializer()
         switch target {
         case .unix(let path):
             let channel = try await bootstrap.bind(
