@@ -110,6 +110,7 @@ let package = Package(
                 "TollgateGateway", "TollgateScheduler", "TollgateSimulators", "TollgateTestKit", log, lifecycle,
                 "TollgatePayments", "TollgateNocoDB", "TollgateCoordination",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ] + nio),
         .executableTarget(
             name: "bot-gateway",

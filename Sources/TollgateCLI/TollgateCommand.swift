@@ -17,5 +17,6 @@ enum CommandRegistry {
         BenchCommand.self,
         EchoServerCommand.self,
         SimCommand.self,
+        DemoCommand.self,
     ]
 }

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import TollgateCore
+
+/// `tollgate demo`: the whole system on this machine — a private redis-server, the Telegram and
+/// NocoDB simulators (with their real limits), bot-gateway and several poller-scheduler instances
+/// under a supervisor that plays systemd — and simulated people going through the paid-club flow.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the whole system on this machine with simulated users, and summarise what happened.",
+        discussion: """
+            Starts a private redis-server, the Telegram and NocoDB simulators (Telegram's 30 msg/s and \
+            NocoDB cloud's 5 requests/s, 429s and 30 s blocks included), bot-gateway and --pollers \
+            poller-scheduler instances (sharing one listening socket, as under systemd), then plays \
+            --users people: they send /start, press "Get access", and pay at random times (their NocoDB \
+            row turns Paid), never pay, or block the bot. Prints progress every few seconds and a \
+            summary at the end; exits non-zero if a user was lost, a notification shown twice or a \
+            429 seen. With --real it runs against the Telegram and NocoDB named in the environment \
+            (BOT_TOKEN, NOCODB_URL, NOCODB_TOKEN, NOCODB_TABLE_ID) and plays no users.
+            """)
+
+    @Option(help: "Simulated users.")
+    var users = 300
+
+    @Option(help: "How long users keep arriving and paying (arrivals in the first 40 %), e.g. 90s, 3m. With --real: how long to run (0 = until Ctrl-C).")
+    var duration = "90s"
+
+    @Option(help: "poller-scheduler instances.")
+    var pollers = 3
+
+    @Option(help: "Payment polling: delta (rows changed since a cursor) or batch (watched ids in one request).")
+    var mode = "delta"
+
+    @Option(help: "The reminder (a video) goes this long after the payment link, while unpaid.")
+    var reminderAfter = "20s"
+
+    @Option(help: "Share of users who pay.")
+    var payShare = 0.65
+
+    @Option(help: "Share of users who block the bot before their reminder.")
+    var blockShare = 0.10
+
+    @Flag(help: "Midway, kill -9 the gateway and then the leading poller; the supervisor restarts them as systemd would.")
+    var chaos = false
+
+    @Flag(help: "Use the real Telegram and NocoDB from the environment instead of the simulators (no simulated users).")
+    var real = false
+
+    @Option(help: "Seed for the simulated people.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Seconds between progress lines.")
+    var every = 5.0
+
+    @Option(help: "Directory for logs and sockets (a fresh temporary one by default; kept afterwards).")
+    var directory: String?
+
+    @Option(help: "Directory holding bot-gateway and poller-scheduler (default: next to this tollgate).")
+    var bin: String?
+
+    @Flag(help: "Print the summary as one JSON object on the last line of stdout (progress goes to stderr).")
+    var json = false
+
+    func validate() throws {
+        guard users >= 1 else { throw ValidationError("--users must be at least 1") }
+        guard (1...16).contains(pollers) else { throw ValidationError("--pollers must be 1...16") }
+        guard ["delta", "batch"].contains(mode) else { throw ValidationError("--mode is delta or batch") }
+        guard DurationParser.parse(duration) != nil else { throw ValidationError("--duration: not a duration: \(duration)") }
+        guard let r = DurationParser.parse(reminderAfter), r > .zero else {
+            throw ValidationError("--reminder-after: not a positive duration: \(reminderAfter)")
+        }
+        guard (0...1).contains(payShare), (0...1).contains(blockShare), payShare + blockShare <= 1 else {
+            throw ValidationError("--pay-share and --block-share are shares (0...1) that add up to at most 1")
+        }
+        guard every > 0 else { throw ValidationError("--every must be positive") }
+        if real {
+            let env = ProcessInfo.processInfo.environment
+            let missing = ["BOT_TOKEN", "NOCODB_URL", "NOCODB_TOKEN", "NOCODB_TABLE_ID"].filter { (env[$0] ?? "").isEmpty }
+            guard missing.isEmpty else { throw ValidationError("--real needs \(missing.joined(separator: ", ")) in the environment") }
+        }
+    }
+
+    func run() async throws {
+        let settings = DemoSettings(
+            users: users, duration: DurationParser.parse(duration)!.seconds, pollers: pollers, mode: mode,
+            reminderDelay: DurationParser.parse(reminderAfter)!.seconds, payShare: payShare, blockShare: blockShare,
+            chaos: chaos, real: real, seed: seed, progressEvery: every,
+            directory: directory, binaries: bin ?? BenchCommand.ownDirectory())
+        let output = BenchOutput(toStderr: json)
+        let run = DemoRun(settings: settings, output: output)
+        let summary = try await run.execute()
+        if json {
+            print(String(decoding: try summary.jsonLine(), as: UTF8.self))
+        }
+        if !summary.problems.isEmpty { throw ExitCode(1) }
+    }
+}
+
+struct DemoSettings: Sendable {
+    var users: Int
+    /// Seconds.
+    var duration: Double
+    var pollers: Int
+    var mode: String
+    var reminderDelay: Double
+    var payShare: Double
+    var blockShare: Double
+    var chaos: Bool
+    var real: Bool
+    var seed: UInt64
+    var progressEvery: Double
+    var directory: String?
+    var binaries: String
+}

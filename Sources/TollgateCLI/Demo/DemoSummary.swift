@@ -1,0 +1,243 @@
+import Foundation
+import TollgateIPC
+import TollgateSimulators
+
+/// What a demo run did, counted from the outside (what the Telegram and NocoDB simulators saw),
+/// plus the services' own counters and the cost of the chaos. ``problems`` lists every broken
+/// promise: a user lost, a notification shown twice, a reminder after a payment, a 429.
+struct DemoSummary: Sendable {
+    struct Disturbance: Sendable {
+        var unit: String
+        var role: String
+        var killedAtS: Double
+        var oldPID: Int32
+        var newPID: Int32?
+        var readyAfterS: Double?
+        var leaderBefore: String?
+        var leaderAfter: String?
+        var newLeaderAfterS: Double?
+        var error: String?
+    }
+
+    let settings: DemoSettings
+    var interrupted = false
+    var elapsedS = 0.0
+    var directory = ""
+
+    // People (simulated mode).
+    var users = 0, arrived = 0, welcomed = 0, linked = 0, paid = 0, neverPaid = 0, blocked = 0
+    var confirmedOnce = 0, confirmationsMissing = 0, confirmedTwice = 0, welcomedTwice = 0, linkedTwice = 0
+    var remindersSent = 0, remindersAfterPayment = 0, remindersTwice = 0, confirmationsUnpaid = 0
+    var paymentLatency = Percentiles([])
+
+    // What the simulators saw.
+    var botMessages = 0, messagesByKind: [String: Int] = [:], telegram429s = 0, telegramMaxPerSecond = 0
+    var telegram403s = 0, videoUploads = 0, videoSends = 0
+    var nocodbRequests = 0, nocodbByOperation: [String: Int] = [:], nocodb429s = 0, nocodbMaxPerSecond = 0
+    var rowsCreated = 0
+    /// Per-user polling of every watched user while watched: every 60 s (seed 000) and every 3 s
+    /// (Tollgate's delta cycle: the same freshness).
+    var baselineEvery60s = 0, baselineEvery3s = 0
+
+    var services = DemoProbe.Snapshot()
+    var disturbances: [Disturbance] = []
+    var peakRSSMiB: [String: Double] = [:]
+    var problems: [String] = []
+
+    init(settings: DemoSettings) {
+        self.settings = settings
+    }
+
+    mutating func collect(scenario: DemoScenario, telegram: TelegramSimulator, nocodb: NocoDBSimulator, simStart: Double) {
+        typealias R = DemoScenario.Recognise
+        let end = telegram.clock
+        users = scenario.people.count
+        var latencies: [Double] = []
+        for person in scenario.people {
+            let sent = telegram.sent(to: person.user.id)
+            if person.step != .waiting { arrived += 1 }
+            let welcomes = sent.filter(R.isWelcome).count
+            let links = sent.filter(R.isPaymentLink)
+            let reminders = sent.filter(R.isReminder)
+            let confirmations = sent.filter(R.isConfirmation)
+            if welcomes > 0 { welcomed += 1 }
+            if welcomes > 1 { welcomedTwice += 1 }
+            if !links.isEmpty { linked += 1 }
+            if links.count > 1 { linkedTwice += 1 }
+            remindersSent += reminders.count
+            if reminders.count > 1 { remindersTwice += 1 }
+            switch person.step {
+            case .paid:
+                paid += 1
+                if confirmations.isEmpty { confirmationsMissing += 1 }
+                if confirmations.count == 1 { confirmedOnce += 1 }
+                if confirmations.count > 1 { confirmedTwice += 1 }
+                if let first = confirmations.first, let flipped = person.paidAtSim {
+                    latencies.append(first.at - flipped)
+                    if reminders.contains(where: { $0.at > first.at }) { remindersAfterPayment += 1 }
+                }
+            case .blocked: blocked += 1
+            default:
+                neverPaid += 1
+                if !confirmations.isEmpty { confirmationsUnpaid += 1 }
+            }
+            // What per-user polling would have cost for this user: from the link until the
+            // confirmation (or the end of the run).
+            if let link = links.first {
+                let watched = max(0, (confirmations.first?.at ?? end) - link.at)
+                baselineEvery60s += Int((watched / 60).rounded(.up))
+                baselineEvery3s += Int((watched / 3).rounded(.up))
+            }
+            for message in sent {
+                let kind =
+                    R.isWelcome(message) ? "welcome"
+                    : R.isPaymentLink(message) ? "payment_link"
+                    : R.isReminder(message) ? "reminder"
+                    : R.isConfirmation(message) ? "confirmation" : "other"
+                messagesByKind[kind, default: 0] += 1
+            }
+            videoSends += reminders.count
+        }
+        paymentLatency = Percentiles(latencies)
+        let counters = telegram.counters
+        botMessages = counters.messagesAccepted
+        telegram429s = counters.floodRefusals
+        telegramMaxPerSecond = counters.maxMessagesInOneSecond
+        telegram403s = counters.forbidden
+        videoUploads = counters.uploads
+        let stats = nocodb.stats()
+        nocodbRequests = stats.requests
+        nocodbByOperation = stats.byOperation
+        nocodb429s = stats.throttled
+        nocodbMaxPerSecond = stats.maxPerSlidingWindow
+        rowsCreated = nocodb.rowCount(table: "users")
+    }
+
+    /// Fills ``problems`` with every broken promise.
+    mutating func evaluate() {
+        var p: [String] = []
+        if interrupted { p.append("interrupted before the end") }
+        for d in disturbances where d.readyAfterS == nil { p.append("\(d.unit) did not come back after the kill: \(d.error ?? "")") }
+        if settings.real {
+            if (services.gateway["telegram_rate_limited_total"] ?? 0) > 0 { p.append("Telegram answered 429") }
+            problems = p
+            return
+        }
+        if arrived < users { p.append("\(users - arrived) users never arrived (run cut short)") }
+        if welcomed < arrived { p.append("\(arrived - welcomed) users got no welcome") }
+        if linked < arrived { p.append("\(arrived - linked) users got no payment link") }
+        if confirmationsMissing > 0 { p.append("\(confirmationsMissing) payments were never confirmed") }
+        if confirmedTwice > 0 { p.append("\(confirmedTwice) users were confirmed twice") }
+        if welcomedTwice > 0 { p.append("\(welcomedTwice) users were welcomed twice") }
+        if linkedTwice > 0 { p.append("\(linkedTwice) users got the payment link twice") }
+        if remindersTwice > 0 { p.append("\(remindersTwice) users got the reminder twice") }
+        if remindersAfterPayment > 0 { p.append("\(remindersAfterPayment) users got a reminder after their confirmation") }
+        if confirmationsUnpaid > 0 { p.append("\(confirmationsUnpaid) users who did not pay were confirmed") }
+        if telegram429s > 0 { p.append("Telegram answered 429 \(telegram429s) times") }
+        if nocodb429s > 0 { p.append("NocoDB answered 429 \(nocodb429s) times") }
+        problems = p
+    }
+
+    // MARK: Output
+
+    func lines() -> [String] {
+        var out: [String] = []
+        func row(_ label: String, _ text: String) { out.append(label.padding(toLength: 14, withPad: " ", startingAt: 0) + text) }
+        func n(_ v: Int) -> String { v.formatted(.number.grouping(.automatic)) }
+        func f(_ v: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", v) }
+        out.append("")
+        out.append("== Summary (\(f(elapsedS, 0)) s\(interrupted ? ", interrupted" : ""))")
+        if settings.real {
+            let g = services.gateway, s = services.pollers
+            row("Updates", "\(n(Int(g["updates_handled_total"] ?? 0))) handled")
+            row("Messages", "\(n(Int(g["telegram_messages_sent_total"] ?? 0))) sent, \(n(Int(g["telegram_sends_skipped_suppressed_total"] ?? 0))) skipped for blocked users")
+            row("Payments", "\(n(Int(s["payments_confirmed_total"] ?? 0))) confirmed")
+            row("NocoDB", "\(n(Int((g["nocodb_requests_total"] ?? 0) + (s["nocodb_requests_total"] ?? 0)))) requests")
+            row("429s", "Telegram \(Int(g["telegram_rate_limited_total"] ?? 0)) · NocoDB \(Int((g["nocodb_429_total"] ?? 0) + (s["nocodb_429_total"] ?? 0)))")
+        } else {
+            row("Users", "\(n(users)): \(n(arrived)) sent /start, \(n(linked)) got a payment link; \(n(paid)) paid, \(n(neverPaid)) never paid, \(n(blocked)) blocked the bot")
+            let kinds = ["welcome", "payment_link", "reminder", "confirmation", "other"].compactMap { k in
+                messagesByKind[k].map { "\(k.replacingOccurrences(of: "_", with: " ")) \(n($0))" }
+            }
+            row("Messages", "\(n(botMessages)) sent by the bot (\(kinds.joined(separator: ", "))); at most \(telegramMaxPerSecond) in any second (limit 30)")
+            row("Payments", "\(n(confirmedOnce)) of \(n(paid)) confirmed exactly once (\(confirmationsMissing) missing, \(confirmedTwice) twice)")
+            if paymentLatency.count > 0 {
+                row("", "payment → confirmation: p50 \(f(paymentLatency.p50)) s, p99 \(f(paymentLatency.p99)) s, max \(f(paymentLatency.max)) s")
+            }
+            row("Reminders", "\(n(remindersSent)) sent (a video: uploaded \(videoUploads)×, then by file_id), \(remindersAfterPayment) after a payment; \(telegram403s) sends refused by users who blocked the bot, then suppressed")
+            let baselineRatio = nocodbRequests > 0 ? Double(baselineEvery3s) / Double(nocodbRequests) : 0
+            row("NocoDB", "\(n(nocodbRequests)) requests (most in any 1 s: \(nocodbMaxPerSecond), limit 5), \(n(rowsCreated)) rows created")
+            row("", "per-user polling would have made \(n(baselineEvery60s)) checking every 60 s (seed 000), \(n(baselineEvery3s)) at the same freshness (every 3 s): \(f(baselineRatio))× Tollgate's")
+            row("429s", "Telegram \(telegram429s) · NocoDB \(nocodb429s)")
+        }
+        if disturbances.isEmpty {
+            row("Restarts", "none (--chaos kills the gateway and the leading poller midway)")
+        } else {
+            for (i, d) in disturbances.enumerated() {
+                var text = "kill -9 \(d.unit) (\(d.role)) at \(f(d.killedAtS)) s → "
+                text += d.readyAfterS.map { "ready again after \(f($0)) s (RestartSec 1 s)" } ?? "did not come back"
+                if let after = d.newLeaderAfterS { text += "; \(d.leaderAfter ?? "?") leads after \(f(after)) s" }
+                row(i == 0 ? "Restarts" : "", text)
+            }
+            let replayed = Int(services.gateway["updates_replayed_total"] ?? 0)
+            let recovered = Int(services.pollers["leases_recovered_total"] ?? 0)
+            row("", "cost: \(replayed) updates replayed from the gateway's journal, \(recovered) leased jobs recovered; nothing lost, nothing twice" + (problems.isEmpty ? "" : " — except as listed below"))
+        }
+        let rss = peakRSSMiB.sorted { $0.key < $1.key }.map { "\($0.key) \(f($0.value)) MiB" }
+        if !rss.isEmpty { row("Peak RSS", rss.joined(separator: ", ")) }
+        row("Logs", directory)
+        if problems.isEmpty {
+            out.append("OK: every promise kept.")
+        } else {
+            out.append("PROBLEMS:")
+            out += problems.map { "  - \($0)" }
+        }
+        return out
+    }
+
+    func jsonLine() throws -> [UInt8] {
+        func num(_ v: Int) -> JSONValue { .number(Double(v)) }
+        func r(_ v: Double) -> JSONValue { .number((v * 100).rounded() / 100) }
+        var o: [String: JSONValue] = [
+            "mode": .string(settings.real ? "real" : "simulated"), "polling_mode": .string(settings.mode),
+            "pollers": num(settings.pollers), "chaos": .bool(settings.chaos), "elapsed_s": r(elapsedS),
+            "interrupted": .bool(interrupted), "directory": .string(directory),
+            "problems": .array(problems.map { .string($0) }),
+            "peak_rss_mib": .object(peakRSSMiB.mapValues { r($0) }),
+            "gateway_counters": .object(services.gateway.mapValues { .number($0) }),
+            "poller_counters": .object(services.pollers.mapValues { .number($0) }),
+        ]
+        if !settings.real {
+            o["users"] = .object([
+                "total": num(users), "arrived": num(arrived), "welcomed": num(welcomed), "linked": num(linked),
+                "paid": num(paid), "never_paid": num(neverPaid), "blocked": num(blocked),
+            ])
+            o["payments"] = .object([
+                "confirmed_once": num(confirmedOnce), "missing": num(confirmationsMissing), "twice": num(confirmedTwice),
+                "latency_s": paymentLatency.count > 0 ? paymentLatency.json(digits: 2) : .null,
+            ])
+            o["messages"] = .object([
+                "total": num(botMessages), "by_kind": .object(messagesByKind.mapValues(num)),
+                "max_in_any_second": num(telegramMaxPerSecond), "welcomed_twice": num(welcomedTwice), "linked_twice": num(linkedTwice),
+            ])
+            o["reminders"] = .object([
+                "sent": num(remindersSent), "after_payment": num(remindersAfterPayment), "twice": num(remindersTwice),
+                "video_uploads": num(videoUploads), "refused_403": num(telegram403s),
+            ])
+            o["nocodb"] = .object([
+                "requests": num(nocodbRequests), "by_operation": .object(nocodbByOperation.mapValues(num)),
+                "max_in_any_second": num(nocodbMaxPerSecond), "rows_created": num(rowsCreated),
+                "per_user_baseline_60s": num(baselineEvery60s), "per_user_baseline_3s": num(baselineEvery3s),
+            ])
+            o["http_429"] = .object(["telegram": num(telegram429s), "nocodb": num(nocodb429s)])
+        }
+        o["restarts"] = .array(
+            disturbances.map { d in
+                .object([
+                    "unit": .string(d.unit), "role": .string(d.role), "killed_at_s": r(d.killedAtS),
+                    "ready_after_s": d.readyAfterS.map(r) ?? .null, "new_leader_after_s": d.newLeaderAfterS.map(r) ?? .null,
+                ])
+            })
+        return try IPCCoding.encode(JSONValue.object(o))
+    }
+}
