@@ -94,6 +94,13 @@ struct GatewayBenchmark: Benchmark {
                 while burst[head] <= t - 1.0 { head += 1 }
                 maxInSecond = max(maxInSecond, i - head + 1)
             }
+            // Messages accepted per second of the burst, for the report's plot.
+            if let first = burst.first {
+                var perSecond = Array(repeating: 0, count: Int((burst.last! - first).rounded(.down)) + 1)
+                for t in burst { perSecond[Int((t - first).rounded(.down))] += 1 }
+                let csv = "second,messages\n" + perSecond.enumerated().map { "\($0),\($1)" }.joined(separator: "\n") + "\n"
+                try csv.write(toFile: options.outputDirectory + "/gateway-outbound.csv", atomically: true, encoding: .utf8)
+            }
             output.line(
                 String(
                     format: "outbound: %d messages at %.2f messages/s (limit 30/s), most in any 1 s window %d, 429s from Telegram %d",

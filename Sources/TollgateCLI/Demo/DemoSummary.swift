@@ -159,7 +159,7 @@ struct DemoSummary: Sendable {
             let kinds = ["welcome", "payment_link", "reminder", "confirmation", "other"].compactMap { k in
                 messagesByKind[k].map { "\(k.replacingOccurrences(of: "_", with: " ")) \(n($0))" }
             }
-            row("Messages", "\(n(botMessages)) sent by the bot (\(kinds.joined(separator: ", "))); at most \(telegramMaxPerSecond) in any second (limit 30)")
+            row("Messages", "\(n(botMessages)) sent by the bot (\(kinds.joined(separator: ", "))); at most \(telegramMaxPerSecond) in any 1 s window (Telegram: 30/s, small bursts tolerated)")
             row("Payments", "\(n(confirmedOnce)) of \(n(paid)) confirmed exactly once (\(confirmationsMissing) missing, \(confirmedTwice) twice)")
             if paymentLatency.count > 0 {
                 row("", "payment → confirmation: p50 \(f(paymentLatency.p50)) s, p99 \(f(paymentLatency.p99)) s, max \(f(paymentLatency.max)) s")
