@@ -91,7 +91,7 @@ struct PollingBenchmark: Benchmark {
             return pad("\(users)", 9) + pad(mode.rawValue, 7)
                 + pad(String(format: "%.1f (%d)", requestsPerCycle, users), 22) + pad(String(format: "%.1f", cycleSeconds), 9)
                 + pad(lat + (missed > 0 ? " (\(missed) missed)" : ""), 19) + pad("\(throttled)", 6)
-                + pad("\(maxFixed) fixed, \(maxSliding) sliding", 15) + String(format: "%.1f", Double(peakRSSKiB) / 1024)
+                + pad("\(maxFixed) fixed, \(maxSliding) sliding", 20) + String(format: "%.1f", Double(peakRSSKiB) / 1024)
         }
     }
 

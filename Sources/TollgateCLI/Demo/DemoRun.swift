@@ -67,7 +67,8 @@ final class DemoRun: Sendable {
             ])
         if settings.real {
             let own = ProcessInfo.processInfo.environment
-            for key in ["BOT_TOKEN", "NOCODB_URL", "NOCODB_TOKEN", "NOCODB_TABLE_ID"] { environment[key] = own[key] }
+            // Telegram's own address unless TELEGRAM_API_URL is given (the sandbox's placeholder goes).
+            for key in ["BOT_TOKEN", "NOCODB_URL", "NOCODB_TOKEN", "NOCODB_TABLE_ID", "TELEGRAM_API_URL"] { environment[key] = own[key] }
             for (key, value) in own where key.hasPrefix("NOCODB_") || key.hasPrefix("TELEGRAM_") || key.hasPrefix("PAYMENTS_") {
                 environment[key] = value
             }
