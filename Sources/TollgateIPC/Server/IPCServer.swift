@@ -76,13 +76,17 @@ public final class IPCServer: Service, Sendable {
     }
 
     public func run() async throws {
-        if case .descriptor(let fd, _) = target {
+        let path: String
+        switch target {
+        case .descriptor(let fd, _):
             try await runSharing(fd)
             return
+        case .unix(let p):
+            path = p
         }
         let serverChannel: NIOAsyncChannel<NIOAsyncChannel<IPCInboundFrame, ByteBuffer>, Never>
         do {
-            serverChannel = try await bind()
+            serverChannel = try await bind(path)
         } catch {
             markBound(.failure(error))
             throw error
@@ -90,7 +94,7 @@ public final class IPCServer: Service, Sendable {
         markBound(.success(target.description))
         logger.info("IPC listening", metadata: ["socket": "\(target)", "max_frame_bytes": "\(maxFrameBytes)"])
         defer {
-            if case .unix(let path) = target { unlink(path) }
+            unlink(path)
         }
         await withDiscardingTaskGroup { group in
             do {
@@ -155,19 +159,13 @@ public final class IPCServer: Service, Sendable {
         }
     }
 
-    private func bind() async throws -> NIOAsyncChannel<NIOAsyncChannel<IPCInboundFrame, ByteBuffer>, Never> {
-        let bootstrap = ServerBootstrap(group: group)
+    /// Binds `path` ourselves (no systemd): only this process accepts on it.
+    private func bind(_ path: String) async throws -> NIOAsyncChannel<NIOAsyncChannel<IPCInboundFrame, ByteBuffer>, Never> {
+        let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
-        let initializer = connectionInitializer()
-        switch target {
-        case .unix(let path):
-            let channel = try await bootstrap.bind(
-                unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer)
-            if let socketMode { chmod(path, socketMode) }
-            return channel
-        case .descriptor(let fd, _):
-            return try await bootstrap.bind(fd, childChannelInitializer: initializer)
-        }
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: connectionInitializer())
+        if let socketMode { chmod(path, socketMode) }
+        return channel
     }
 
     private func serve(_ connection: NIOAsyncChannel<IPCInboundFrame, ByteBuffer>, id: UInt64) async {
