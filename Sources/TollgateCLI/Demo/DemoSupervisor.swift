@@ -2,10 +2,6 @@ import Foundation
 import Synchronization
 import TollgateTestKit
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The demo's stand-in for systemd: it owns the listening sockets (`gateway`, `poller`) and hands
 /// them to each service process it starts, exactly as the units do (`LISTEN_FDS`, `LISTEN_FDNAMES`,
 /// `LISTEN_PID`), gives every process its own `NOTIFY_SOCKET` and counts it started once it says
