@@ -54,27 +54,34 @@ import TollgateSimulators
         }
     }
 
-    /// Going over the real limit (a client with its limiter set too fast): the 429 with a short
-    /// Retry-After still blocks everyone for the whole 30 s-style block.
+    /// Going over the real limit (a client with its limiter set too fast): the 429's Retry-After
+    /// names only the rest of the window, yet the client waits for the whole, longer block.
     @Test func overTheLimitTheWholeBlockIsHonouredNotJustRetryAfter() async throws {
-        // A 4 s window: the 6th of 12 back-to-back requests exceeds it however slow the machine is.
+        // 2 requests per 4 s window, then a 6 s block: a 3rd request within a window is refused
+        // unless each request takes more than 2 s, however loaded the machine is.
         try await withSimulator({
-            $0.blockDuration = .seconds(2)
+            $0.rateLimit = 2
             $0.rateWindow = .seconds(4)
+            $0.blockDuration = .seconds(6)
         }) { h in
             let reckless = try h.client(configure: {
                 $0.rate = RateLimitPolicy(emissionInterval: .milliseconds(10))
-                $0.throttleBlock = .seconds(2)
+                $0.throttleBlock = .seconds(6)
                 $0.maxThrottledAttempts = 10
             })
             // One request at a time (a request already on the wire when the 429 comes back would
-            // land in the block whatever the client does); every request after a 429 waits for
-            // the whole block, though Retry-After names only the rest of the window.
-            for _ in 0..<12 { _ = try await reckless.count() }
+            // land in the block whatever the client does), until one was refused, then two more.
+            var sent = 0
+            while h.simulator.stats().throttled == 0 && sent < 40 {
+                _ = try await reckless.count()
+                sent += 1
+            }
+            for _ in 0..<2 { _ = try await reckless.count() }
             let stats = h.simulator.stats()
             #expect(stats.throttled >= 1)
             #expect(stats.throttledDuringBlock == 0)
-            #expect(stats.ok == 12)
+            #expect(stats.ok == sent + 2)
+            #expect(reckless.counters.throttled == stats.throttled)
         }
     }
 
