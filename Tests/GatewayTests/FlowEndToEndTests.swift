@@ -73,9 +73,11 @@ struct FlowEndToEndTests {
             for round in 0..<4 {
                 for user in users { gw.simulator.userSends(round % 2 == 0 ? "/start" : "/status", from: user) }
             }
-            #expect(await eventually { users.allSatisfy { gw.simulator.sent(to: $0.id).count == 4 } })
+            // 160 replies at 1/s per chat and 30/s in all: about 6 s unloaded.
+            #expect(await eventually(timeout: .seconds(90)) { users.allSatisfy { gw.simulator.sent(to: $0.id).count == 4 } })
             for user in users {
                 let texts = gw.texts(user.id)
+                try #require(texts.count == 4, "\(texts)")
                 #expect(texts[0].hasPrefix("Hi "), "\(texts)")
                 #expect(texts[1].hasPrefix("You have not requested access"), "\(texts)")
                 #expect(texts[2].hasPrefix("Hi "), "\(texts)")

@@ -24,7 +24,7 @@ struct SimulatorHarness: Sendable {
         var options = NocoDBClient.Options()
         options.backoffBase = .milliseconds(20)
         options.backoffCap = .milliseconds(200)
-        options.timeout = .seconds(2)
+        options.timeout = .seconds(10)  // the default: a loaded test machine may pause for seconds
         configure(&options)
         let config = NocoDBConfig(baseURL: url, token: Secret(testToken), tableID: table, options: options)
         let redisClient = RedisClient(url: try RedisURL(redis.url), name: "limiter", logger: quietLogger)
