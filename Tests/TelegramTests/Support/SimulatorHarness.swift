@@ -76,7 +76,7 @@ func withHTTPServer<T>(
 }
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes (without blocking the pool).
-func eventually(timeout: Duration = .seconds(10), _ condition: () async -> Bool) async -> Bool {
+func eventually(timeout: Duration = .seconds(30), _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if await condition() { return true }
