@@ -31,10 +31,10 @@ import TollgateTestKit
         let all = await eventually(timeout: .seconds(15)) { cluster.gateway.deliveredCounts.count == 101 }
         #expect(all, "\(cluster.gateway.deliveredCounts.count) delivered\n\(cluster.logs())")
         #expect(cluster.gateway.deliveredCounts.values.allSatisfy { $0 == 1 })
-        // The 200 ms job was not delivered early (and not absurdly late: the wake-up is a timer, not a tick).
+        // The 200 ms job was not delivered early. (How late due jobs run — the wake-up is a timer on
+        // the due time, not a tick — is measured by `tollgate bench scheduler`, not asserted here.)
         let receipt = try #require(cluster.gateway.receipts.first { $0.jobID == "soon" })
         #expect(receipt.receivedAtMs >= soon.dueAtMs)
-        #expect(receipt.receivedAtMs - soon.dueAtMs < 2000)
         #expect(cluster.gateway.batches < 101)  // due together, delivered in batches
         let drained = await eventually(timeout: .seconds(5)) {
             (try? await cluster.store.depth()) == JobDepth(scheduled: 0, dueNow: 0, leased: 0, dead: 0)
