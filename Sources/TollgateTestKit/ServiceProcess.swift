@@ -55,6 +55,31 @@ public final class ServiceProcess: Sendable {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }
 
+    /// The end of the log, for a failure message. When the process crashed, the Swift runtime's
+    /// backtrace would fill any tail: the reason, the crashed thread's first frames and the log
+    /// lines before the crash are shown instead.
+    public func logTail(_ limit: Int = 2000) -> String { Self.tail(of: log(), limit: limit) }
+
+    static func tail(of log: String, limit: Int) -> String {
+        let lines = log.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let crash = lines.firstIndex(where: { $0.contains("*** Program crashed") || $0.contains("*** Signal ") })
+        else { return String(log.suffix(limit)) }
+        var reason: [Substring] = lines[..<crash].suffix(3).filter { $0.contains("error") || $0.contains("Fatal") }
+        var before: [Substring] = Array(lines[..<crash].filter { !reason.contains($0) }.suffix(20))
+        if before.joined(separator: "\n").count > limit { before = Array(before.suffix(8)) }
+        var frames: [Substring] = []
+        if let thread = lines.firstIndex(where: { $0.hasSuffix(" crashed:") }) {
+            frames.append(lines[thread])
+            frames.append(contentsOf: lines[(thread + 1)...].prefix(14).filter { !$0.isEmpty })
+        }
+        if reason.isEmpty { reason = [lines[crash]] }
+        var out = before
+        out.append("--- crashed:")
+        out.append(contentsOf: reason)
+        out.append(contentsOf: frames)
+        return out.joined(separator: "\n")
+    }
+
     /// Waits until the service answers `health` with `ready: true` on its socket.
     public func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
         let deadline = ContinuousClock.now + timeout
@@ -63,7 +88,7 @@ public final class ServiceProcess: Sendable {
         var lastError = "no answer"
         while ContinuousClock.now < deadline {
             guard process.isRunning else {
-                throw Failure("\(binary) exited before it was ready:\n\(log().suffix(2000))")
+                throw Failure("\(binary) exited before it was ready:\n\(logTail())")
             }
             if access(socketPath, F_OK) == 0 {
                 let client = IPCClient(path: socketPath, logger: logger)
@@ -79,7 +104,7 @@ public final class ServiceProcess: Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw Failure("\(binary) not ready after \(timeout) (\(lastError)):\n\(log().suffix(2000))")
+        throw Failure("\(binary) not ready after \(timeout) (\(lastError)):\n\(logTail())")
     }
 
     /// SIGTERM and wait (by pid); returns the raw wait status.

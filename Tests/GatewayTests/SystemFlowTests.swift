@@ -91,7 +91,7 @@ struct SystemFlowTests {
                 #expect(try await telegram.stat("flood_refusals") == 0)
                 #expect(nocodb.stats().throttled == 0, "no 429 from NocoDB")
             } catch {
-                Issue.record("\(error)\ngateway:\n\(gateway.log().suffix(2000))\npoller:\n\(poller.log().suffix(2000))")
+                Issue.record("\(error)\ngateway:\n\(gateway.logTail())\npoller:\n\(poller.logTail())")
             }
             await gateway.stop()
             await poller.stop()
