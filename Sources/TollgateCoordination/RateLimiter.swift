@@ -38,29 +38,12 @@ public struct RateLimitGrant: Sendable, Hashable {
     /// When the slot was granted, in microseconds on the limiter's clock (the Redis server's
     /// `TIME` for ``RedisRateLimiter``): grants of different processes compare directly.
     public let grantedAtMicros: Int64
-    /// This process's monotonic instant at which the granting decision was asked for: the slot
-    /// was granted no earlier. `ContinuousClock.now - askedAt` bounds the grant's age from above,
-    /// whatever the offset between this machine's clock and the limiter's.
-    public let askedAt: ContinuousClock.Instant
 
-    public init(waited: Duration, wasBlocked: Bool, grantedAtMicros: Int64, askedAt: ContinuousClock.Instant = .now) {
+    public init(waited: Duration, wasBlocked: Bool, grantedAtMicros: Int64) {
         self.waited = waited
         self.wasBlocked = wasBlocked
         self.grantedAtMicros = grantedAtMicros
-        self.askedAt = askedAt
     }
-
-    /// How long ago (at most) the slot was granted.
-    public var age: Duration { ContinuousClock.now - askedAt }
-
-    /// Whether the slot is too old to be used.
-    ///
-    /// The limiter spaces *grants*; the remote side counts *arrivals*. A caller that is descheduled
-    /// between the grant and the send (a loaded machine, a paused process) sends late, and several
-    /// late requests arrive together — together with on-time ones, more than the remote limit in
-    /// one window. A caller that finds its grant older than `maxAge` should not send on it but
-    /// acquire again: the new slot is spaced after everyone else's.
-    public func isStale(maxAge: Duration) -> Bool { age > maxAge }
 }
 
 /// A rate limiter shared by the processes that use a resource.

@@ -45,11 +45,9 @@ public final class RedisRateLimiter: RateLimiter {
         var wasBlocked = false
         while true {
             try Task.checkCancellation()
-            let asked = clock.now
             let reply = try await run("acquire", resource, blockMicros: 0)
             if reply.allowed {
-                return RateLimitGrant(
-                    waited: clock.now - start, wasBlocked: wasBlocked, grantedAtMicros: reply.now, askedAt: asked)
+                return RateLimitGrant(waited: clock.now - start, wasBlocked: wasBlocked, grantedAtMicros: reply.now)
             }
             if reply.blockedUntil > reply.now { wasBlocked = true }
             // Sleep exactly the wait the server computed; a few hundred µs of jitter keep several

@@ -40,21 +40,10 @@ extension NocoDBClient {
         var throttledAnswers = 0
         let operation = "\(method) \(suffix.isEmpty ? "records" : "records" + suffix.prefix(while: { $0 != "?" }))"
 
-        var staleInARow = 0
         while true {
             do {
                 let grant = try await limiter.acquire(resource)
                 countersState.withLock { $0.limiterWaitMs += grant.waited.microseconds / 1000 }
-                // Resumed too late to send on this slot (late requests arrive bunched): take another.
-                if grant.isStale(maxAge: options.maxGrantAge) && staleInARow < options.maxStaleGrants {
-                    staleInARow += 1
-                    countersState.withLock { $0.staleGrants += 1 }
-                    logger.debug(
-                        "nocodb limiter slot came too late, taking another",
-                        metadata: ["table": "\(table)", "age_ms": "\(grant.age.microseconds / 1000)"])
-                    continue
-                }
-                staleInARow = 0
             } catch is CancellationError {
                 throw NocoDBError(.cancelled, "cancelled while waiting for the rate limiter")
             } catch {

@@ -38,13 +38,6 @@ public final class NocoDBClient: Sendable {
         public var backoffCap: Duration = .seconds(10)
         /// The server's page limit (100 on NocoDB Cloud): rows per list request at most.
         public var pageLimit = 100
-        /// A limiter slot older than this when the request is about to go is not used; another is
-        /// acquired (see ``RateLimitGrant/isStale(maxAge:)``). Keep it below the policy's jitter
-        /// allowance (`limit × spacing − window`: 250 ms for 5/s with the 25 % margin).
-        public var maxGrantAge: Duration = .milliseconds(100)
-        /// Slots in a row one request may find stale and give up; the next one is used whatever its
-        /// age, so that a machine loaded beyond `maxGrantAge` still makes progress (slowly).
-        public var maxStaleGrants = 5
         /// The level of the per-request log line.
         public var requestLogLevel: Logger.Level = .info
 

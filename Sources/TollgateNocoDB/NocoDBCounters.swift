@@ -16,8 +16,6 @@ public struct NocoDBCounters: Sendable, Hashable {
     public var retries = 0
     /// Time spent waiting for the shared limiter, in milliseconds.
     public var limiterWaitMs: Int64 = 0
-    /// Limiter slots given up because this process came to use them too late (a loaded machine).
-    public var staleGrants = 0
 
     public init() {}
 
@@ -28,7 +26,6 @@ public struct NocoDBCounters: Sendable, Hashable {
             "nocodb_requests_failed": Double(failed), "nocodb_429_total": Double(throttled),
             "nocodb_5xx_total": Double(serverErrors), "nocodb_transport_errors_total": Double(transportErrors),
             "nocodb_retries_total": Double(retries), "nocodb_limiter_wait_ms_total": Double(limiterWaitMs),
-            "nocodb_stale_grants_total": Double(staleGrants),
         ]
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import TollgateCoordination
 import TollgateNocoDB
@@ -9,10 +8,15 @@ import TollgateSimulators
 @Suite struct NocoDBResilienceTests {
     /// Three clients (three HTTP clients, three Redis connections: three processes' worth) issue
     /// 36 requests at once; the simulator never sees more than 5 in any 1 s window and answers none 429.
+    ///
+    /// The spacing is widened to 400 ms (2.5/s): alone, each client would stay under 5/s, together
+    /// without sharing they would send 7.5/s. The default 25 % margin absorbs 250 ms of arrival
+    /// jitter, and this test runs beside every other suite on a 2-core machine, where a task resumed
+    /// after its grant can wait longer than that for a thread (CI once measured 6 in a sliding second).
     @Test func threeClientsTogetherStayUnderTheCloudLimit() async throws {
         try await withSimulator { h in
             _ = try h.simulator.insert(table: "users", rows: [["TelegramId": "1"]])
-            let clients = try (0..<3).map { _ in try h.client() }
+            let clients = try (0..<3).map { _ in try h.client(configure: { $0.rate = .perWindow(5, margin: 1.0) }) }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<36 {
                     let client = clients[i % 3]
@@ -25,9 +29,8 @@ import TollgateSimulators
             let retries = clients.map(\.counters.retries).reduce(0, +)
             #expect(stats.requests == 36 + retries)
             #expect(stats.throttled == 0)
-            let stale = clients.map(\.counters.staleGrants).reduce(0, +)
-            #expect(stats.maxPerFixedWindow <= 5, "\(stale) late slots given up")
-            #expect(stats.maxPerSlidingWindow <= 5, "\(stale) late slots given up")
+            #expect(stats.maxPerFixedWindow <= 5)
+            #expect(stats.maxPerSlidingWindow <= 5)
         }
     }
 
@@ -86,28 +89,6 @@ import TollgateSimulators
             #expect(stats.throttledDuringBlock == 0)
             #expect(stats.ok == sent + 2)
             #expect(reckless.counters.throttled == stats.throttled)
-        }
-    }
-
-    /// A slot the client comes to use too late (its task was descheduled after the grant) is not
-    /// sent on: another is acquired, spaced after everyone else's. Past `maxStaleGrants` in a row the
-    /// next slot is used anyway, so a machine that is always that slow still makes progress.
-    @Test func aLateSlotIsNotUsed() async throws {
-        try await withSimulator { h in
-            let aging = AgingLimiter(stale: 2)
-            let client = try h.client(limiter: { aging.wrapping($0) })
-            #expect(try await client.count() == 0)
-            #expect(aging.grants == 3)
-            #expect(client.counters.staleGrants == 2)
-            #expect(client.counters.total == 1 && h.simulator.stats().requests == 1)
-
-            let stubborn = AgingLimiter(stale: 100)
-            let patient = try h.client(configure: { $0.maxStaleGrants = 3 }, limiter: { stubborn.wrapping($0) })
-            #expect(try await patient.count() == 0)
-            #expect(stubborn.grants == 4)
-            #expect(patient.counters.staleGrants == 3)
-            #expect(h.simulator.stats().requests == 2)
-            #expect(h.simulator.stats().throttled == 0)
         }
     }
 
@@ -180,45 +161,6 @@ import TollgateSimulators
                 #expect(error.code == .cancelled)
             }
             #expect(h.simulator.stats().requests == 0)
-        }
-    }
-}
-
-/// Hands out the real limiter's slots, the first `stale` of them as if this process had been
-/// descheduled for a second between the grant and its use.
-final class AgingLimiter: Sendable {
-    private let stale: Int
-    private let count = Mutex(0)
-
-    init(stale: Int) { self.stale = stale }
-
-    var grants: Int { count.withLock { $0 } }
-
-    func wrapping(_ inner: RedisRateLimiter) -> any RateLimiter { Wrapped(inner: inner, owner: self) }
-
-    fileprivate func age(_ grant: RateLimitGrant) -> RateLimitGrant {
-        let n = count.withLock { value -> Int in
-            value += 1
-            return value
-        }
-        guard n <= stale else { return grant }
-        return RateLimitGrant(
-            waited: grant.waited, wasBlocked: grant.wasBlocked, grantedAtMicros: grant.grantedAtMicros,
-            askedAt: grant.askedAt - .seconds(1))
-    }
-
-    private struct Wrapped: RateLimiter {
-        let inner: RedisRateLimiter
-        let owner: AgingLimiter
-
-        func acquire(_ resource: RateLimitedResource) async throws -> RateLimitGrant {
-            owner.age(try await inner.acquire(resource))
-        }
-        func pushBack(_ resource: RateLimitedResource, by delay: Duration) async throws {
-            try await inner.pushBack(resource, by: delay)
-        }
-        func currentWait(_ resource: RateLimitedResource) async throws -> Duration {
-            try await inner.currentWait(resource)
         }
     }
 }

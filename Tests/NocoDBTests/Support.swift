@@ -19,8 +19,7 @@ struct SimulatorHarness: Sendable {
 
     /// A client (its own HTTPClient and Redis connection, as another process would have).
     func client(
-        table: String = "users", logger: Logger = quietLogger, configure: (inout NocoDBClient.Options) -> Void = { _ in },
-        limiter wrap: (RedisRateLimiter) -> any RateLimiter = { $0 }
+        table: String = "users", logger: Logger = quietLogger, configure: (inout NocoDBClient.Options) -> Void = { _ in }
     ) throws -> NocoDBClient {
         var options = NocoDBClient.Options()
         options.backoffBase = .milliseconds(20)
@@ -30,8 +29,7 @@ struct SimulatorHarness: Sendable {
         let config = NocoDBConfig(baseURL: url, token: Secret(testToken), tableID: table, options: options)
         let redisClient = RedisClient(url: try RedisURL(redis.url), name: "limiter", logger: quietLogger)
         let limiter = RedisRateLimiter(client: redisClient, keys: KeySpace(prefix: prefix), logger: quietLogger)
-        return NocoDBClient(
-            config: config, http: HTTPClient(name: "nocodb", logger: quietLogger), limiter: wrap(limiter), logger: logger)
+        return NocoDBClient(config: config, http: HTTPClient(name: "nocodb", logger: quietLogger), limiter: limiter, logger: logger)
     }
 }
 
