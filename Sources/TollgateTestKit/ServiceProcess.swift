@@ -69,8 +69,10 @@ public final class ServiceProcess: Sendable {
         if before.joined(separator: "\n").count > limit { before = Array(before.suffix(8)) }
         var frames: [Substring] = []
         if let thread = lines.firstIndex(where: { $0.hasSuffix(" crashed:") }) {
+            // The frames: from the first non-empty line after the header to the next empty one.
+            let rest = lines[(thread + 1)...].drop { $0.isEmpty }
             frames.append(lines[thread])
-            frames.append(contentsOf: lines[(thread + 1)...].prefix(14).filter { !$0.isEmpty })
+            frames.append(contentsOf: rest.prefix { !$0.isEmpty }.prefix(14))
         }
         if reason.isEmpty { reason = [lines[crash]] }
         var out = before

@@ -104,7 +104,7 @@ final class PollerCluster: @unchecked Sendable {
     }
 
     func logs() -> String {
-        pollers.values.map { "--- \($0.logPath)\n" + String($0.log().suffix(3000)) }.joined(separator: "\n")
+        pollers.values.map { "--- \($0.logPath)\n" + $0.logTail(3000) }.joined(separator: "\n")
     }
 }
 
