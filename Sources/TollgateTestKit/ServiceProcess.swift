@@ -60,7 +60,8 @@ public final class ServiceProcess: Sendable {
     /// lines before the crash are shown instead.
     public func logTail(_ limit: Int = 2000) -> String { Self.tail(of: log(), limit: limit) }
 
-    static func tail(of log: String, limit: Int) -> String {
+    /// ``logTail(_:)`` of any service log text (a log file read by the caller).
+    public static func tail(of log: String, limit: Int) -> String {
         let lines = log.split(separator: "\n", omittingEmptySubsequences: false)
         guard let crash = lines.firstIndex(where: { $0.contains("*** Program crashed") || $0.contains("*** Signal ") })
         else { return String(log.suffix(limit)) }

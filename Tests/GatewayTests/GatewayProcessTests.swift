@@ -88,7 +88,7 @@ struct GatewayProcessTests {
             #expect(stats2["flood_refusals"]?.int64Value == 0, "429s: \(stats2["flood_refusals_by_scope"] ?? .null)")
             #expect(stats2["pending_updates"]?.int64Value == 0)
         } catch {
-            Issue.record("\(error)\n\(h.logs().suffix(3000))")
+            Issue.record("\(error)\n\(ServiceProcess.tail(of: h.logs(), limit: 3000))")
         }
         await h.stop()
     }
@@ -119,7 +119,7 @@ struct GatewayProcessTests {
             #expect(stats["telegram_sends_skipped_suppressed_total"] == 1)
             #expect(stats["telegram_rate_limited_total"] == 0)
         } catch {
-            Issue.record("\(error)\n\(h.logs().suffix(3000))")
+            Issue.record("\(error)\n\(ServiceProcess.tail(of: h.logs(), limit: 3000))")
         }
         await h.stop()
     }
@@ -171,7 +171,7 @@ struct GatewayProcessTests {
             #expect(try await h.telegram.stat("conflicts") <= 1)
             await second.stop()
         } catch {
-            Issue.record("\(error)\n\(h.logs().suffix(3000))")
+            Issue.record("\(error)\n\(ServiceProcess.tail(of: h.logs(), limit: 3000))")
         }
         await h.stop()
     }
@@ -208,7 +208,7 @@ struct GatewayProcessTests {
             try await h.telegram.userSends("/start", from: SimUser(id: 4343, firstName: "Real"))
             #expect(await eventually(timeout: .seconds(20)) { (try? await h.telegram.sentByChat()[4343]?.count) == 1 })
         } catch {
-            Issue.record("\(error)\n\(h.logs().suffix(3000))")
+            Issue.record("\(error)\n\(ServiceProcess.tail(of: h.logs(), limit: 3000))")
         }
         await h.stop()
     }

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import TollgateTestKit
+import TollgateTestKit
 
 /// A crashed service's failure message: the reason and the crashed thread's frames, not the
 /// register dump that ends the runtime's backtrace.

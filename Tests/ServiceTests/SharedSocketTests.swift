@@ -46,7 +46,7 @@ import TollgateTestKit
         #expect(Set(servedBy.keys).isSubset(of: ["shared-1", "shared-2", "shared-3"]), "\(servedBy)")
         let logs = (1...3).map { (try? String(contentsOfFile: dir + "/poller-\($0).log", encoding: .utf8)) ?? "" }
         for (i, p) in processes.enumerated() {
-            #expect(p.isRunning, "poller \(i + 1) died:\n\(logs[i].suffix(3000))")
+            #expect(p.isRunning, "poller \(i + 1) died:\n\(ServiceProcess.tail(of: logs[i], limit: 3000))")
         }
         // A graceful stop of each leaves the socket to the others (and to systemd).
         for p in processes {
