@@ -45,11 +45,3 @@ public struct RateLimitPolicy: Sendable, Hashable, CustomStringConvertible {
         return "\(rate)/s (every \(emissionMicros / 1000) ms, burst \(burst))"
     }
 }
-
-extension Duration {
-    /// The duration in whole microseconds (rounded toward zero).
-    public var microseconds: Int64 {
-        let (s, atto) = components
-        return s * 1_000_000 + atto / 1_000_000_000_000
-    }
-}

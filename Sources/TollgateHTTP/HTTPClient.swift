@@ -1,3 +1,4 @@
+import TollgateCore
 import Logging
 
 /// An HTTP/1.1 (and HTTP/2 over TLS) client on libcurl.
@@ -104,12 +105,5 @@ public final class HTTPClient: Sendable {
                     "error": "\(error.code.rawValue)", "detail": "\(error.detail)",
                 ])
         }
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, for logs.
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

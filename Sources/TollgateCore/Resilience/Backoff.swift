@@ -47,20 +47,6 @@ public struct Backoff: Sendable {
     public mutating func reset() { attempt = 0 }
 }
 
-extension Duration {
-    /// The duration as fractional seconds.
-    public var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
-    }
-
-    /// The duration in whole milliseconds (rounded toward zero).
-    public var milliseconds: Int64 {
-        let (s, atto) = components
-        return s * 1000 + atto / 1_000_000_000_000_000
-    }
-}
-
 #if canImport(Glibc)
     import Glibc
 #endif

@@ -1,5 +1,6 @@
 import CCurl
 import CCurlShim
+import TollgateCore
 
 extension CurlTransfer {
     /// Sets every option of the easy handle for `request`; called once, from `init`.
@@ -80,10 +81,5 @@ private let curlWriteHeader: tollgate_curl_data_cb = { pointer, size, count, use
 
 extension Duration {
     /// Whole milliseconds for a libcurl `_MS` option, at least 1 (0 would mean "no timeout").
-    var curlMilliseconds: Int {
-        let (seconds, attoseconds) = components
-        let ms = seconds.multipliedReportingOverflow(by: 1000)
-        guard !ms.overflow else { return Int.max }
-        return max(1, Int(ms.partialValue + attoseconds / 1_000_000_000_000_000))
-    }
+    var curlMilliseconds: Int { Int(max(1, milliseconds)) }
 }
