@@ -49,7 +49,11 @@ public struct LeaderLock: Sendable {
         else { throw RedisError(.protocolError, "unexpected lock reply \(reply)") }
         let term = Self.parse(value)
         let mine = taken == 1 || Self.nonce(of: value) == nonce
-        return Observation(acquired: mine, term: term, value: value, remaining: .milliseconds(max(0, remaining)))
+        // The remaining time is read from Redis: this instance's own term lasts no longer than its
+        // TTL, whoever lengthened the key (believing otherwise, it would count itself leader past
+        // its lock). Another holder's remaining time is reported as Redis says.
+        let lives = mine ? min(max(0, remaining), ttl.milliseconds) : max(0, remaining)
+        return Observation(acquired: mine, term: term, value: value, remaining: .milliseconds(lives))
     }
 
     /// Extends the lock to `ttl` if it still holds `value`; false if it does not (lost).
@@ -85,11 +89,20 @@ public struct LeaderLock: Sendable {
     }
 
     /// KEYS: lock, token counter; ARGV: "<nonce> <holder>", ttl ms → {taken, value, pttl}.
+    /// A lock found without an expiry (written by hand, or by something else) is given one: a lock
+    /// that never expires would keep every instance from leading for ever.
     static let acquireScript = RedisScript(
         name: "leader-acquire",
         source: """
             local current = redis.call('GET', KEYS[1])
-            if current then return {0, current, redis.call('PTTL', KEYS[1])} end
+            if current then
+              local pttl = redis.call('PTTL', KEYS[1])
+              if pttl < 0 then
+                redis.call('PEXPIRE', KEYS[1], ARGV[2])
+                pttl = tonumber(ARGV[2])
+              end
+              return {0, current, pttl}
+            end
             local token = redis.call('INCR', KEYS[2])
             local value = token .. ' ' .. ARGV[1]
             redis.call('SET', KEYS[1], value, 'NX', 'PX', ARGV[2])

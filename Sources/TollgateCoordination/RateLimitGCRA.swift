@@ -1,3 +1,5 @@
+import TollgateCore
+
 /// The GCRA arithmetic as a pure state machine: no clock, no I/O, times in microseconds.
 ///
 /// The same arithmetic runs inside Redis (``RateLimitScript``) on the Redis server's clock, so
@@ -36,25 +38,27 @@ public struct RateLimitGCRA: Sendable, Hashable {
     }
 
     /// The earliest time a request conforms.
-    public var allowedAt: Int64 { max(state.tat - policy.toleranceMicros, state.blockedUntil) }
+    public var allowedAt: Int64 { max(state.tat.saturatingMinus(policy.toleranceMicros), state.blockedUntil) }
 
     /// Decides a request at `now`; an allowed request takes its slot.
     public mutating func request(at now: Int64) -> Decision {
         let earliest = allowedAt
-        guard now >= earliest else { return .denied(waitMicros: earliest - now) }
-        state.tat = max(state.tat, now) + policy.emissionMicros
+        guard now >= earliest else { return .denied(waitMicros: earliest.saturatingMinus(now)) }
+        state.tat = max(state.tat, now).saturatingPlus(policy.emissionMicros)
         return .allowed
     }
 
     /// Nothing may go before `now + micros`, and after that the requests resume at the policy's
     /// spacing (no burst when the block ends). Never shortens an existing block.
+    /// `micros` is cut to the policy's ``RateLimitPolicy/maxBlock``.
     public mutating func block(at now: Int64, forMicros micros: Int64) {
-        state.blockedUntil = max(state.blockedUntil, now + max(0, micros))
-        state.tat = max(state.tat, state.blockedUntil + policy.toleranceMicros)
+        let bounded = min(max(0, micros), policy.maxBlockMicros)
+        state.blockedUntil = max(state.blockedUntil, now.saturatingPlus(bounded))
+        state.tat = max(state.tat, state.blockedUntil.saturatingPlus(policy.toleranceMicros))
     }
 
     /// How long Redis must keep the state: until it no longer restricts anything.
     public func retentionMicros(at now: Int64) -> Int64 {
-        max(state.tat, state.blockedUntil) - now
+        max(state.tat, state.blockedUntil).saturatingMinus(now)
     }
 }

@@ -1,3 +1,5 @@
+import TollgateCore
+
 /// How fast one limited resource may be used: a GCRA (generic cell rate algorithm) policy.
 ///
 /// Requests are spaced by ``emissionInterval``; up to ``burst`` of them may go back to back after
@@ -15,27 +17,47 @@ public struct RateLimitPolicy: Sendable, Hashable, CustomStringConvertible {
     public let emissionInterval: Duration
     /// How many requests may go at once after a quiet period (at least 1).
     public let burst: Int
+    /// The longest block a ``RateLimiter/pushBack(_:by:)`` may set: a peer's `Retry-After` beyond it
+    /// is cut to it, and a stored block (written by any process, any version) never restricts for
+    /// longer than this from the moment it is read.
+    public let maxBlock: Duration
 
-    public init(emissionInterval: Duration, burst: Int = 1) {
-        precondition(emissionInterval > .zero, "emission interval must be positive")
-        precondition(burst >= 1, "burst must be at least 1")
-        self.emissionInterval = emissionInterval
-        self.burst = burst
+    /// The default ``maxBlock``: one hour.
+    public static let defaultMaxBlock: Duration = .seconds(3600)
+
+    /// Values out of range are brought into it (an interval of at least 1 µs, a burst of at least 1,
+    /// a block of at most a day): a policy built from configuration can never trap.
+    public init(emissionInterval: Duration, burst: Int = 1, maxBlock: Duration = RateLimitPolicy.defaultMaxBlock) {
+        self.emissionInterval = max(emissionInterval, .microseconds(1))
+        self.burst = min(max(burst, 1), 1_000_000)
+        self.maxBlock = maxBlock.clamped(to: .zero ... .seconds(86400))
+    }
+
+    /// The same policy with another ``maxBlock``.
+    public func withMaxBlock(_ maxBlock: Duration) -> RateLimitPolicy {
+        RateLimitPolicy(emissionInterval: emissionInterval, burst: burst, maxBlock: maxBlock)
     }
 
     /// At most `limit` requests in any `window`, spaced evenly (burst 1), the spacing widened by
     /// `margin` (a fraction: 0.1 = 10 %) against arrival jitter.
     public static func perWindow(_ limit: Int, window: Duration = .seconds(1), margin: Double = 0.25) -> RateLimitPolicy {
-        precondition(limit >= 1 && margin >= 0 && margin < 10)
-        let micros = Double(window.microseconds) / Double(limit) * (1 + margin)
-        return RateLimitPolicy(emissionInterval: .microseconds(Int64(micros.rounded())), burst: 1)
+        let limit = max(1, limit)
+        let margin = margin.isFinite ? min(max(margin, 0), 10) : 0
+        let micros = Double(max(1, window.microseconds)) / Double(limit) * (1 + margin)
+        return RateLimitPolicy(emissionInterval: .microseconds(Int64(exactly: micros.rounded()) ?? Int64.max / 4), burst: 1)
     }
 
     /// The emission interval in microseconds (the unit of the limiter's arithmetic).
     public var emissionMicros: Int64 { max(1, emissionInterval.microseconds) }
 
     /// The burst tolerance in microseconds: `(burst - 1) × emissionInterval`.
-    public var toleranceMicros: Int64 { emissionMicros * Int64(burst - 1) }
+    public var toleranceMicros: Int64 {
+        let (t, overflow) = emissionMicros.multipliedReportingOverflow(by: Int64(burst - 1))
+        return overflow ? Int64.max / 4 : min(t, Int64.max / 4)
+    }
+
+    /// ``maxBlock`` in microseconds.
+    public var maxBlockMicros: Int64 { maxBlock.microseconds }
 
     /// Requests per second this policy lets through when saturated.
     public var ratePerSecond: Double { 1_000_000 / Double(emissionMicros) }

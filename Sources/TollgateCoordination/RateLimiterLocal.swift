@@ -1,4 +1,5 @@
 import Synchronization
+import TollgateCore
 
 /// A limiter for one process: ``RateLimitGCRA`` in memory, on an injectable clock.
 ///
@@ -35,8 +36,9 @@ public final class LocalRateLimiter: RateLimiter {
                 return RateLimitGrant(waited: .microseconds(waited), wasBlocked: wasBlocked, grantedAtMicros: at)
             case .denied(let wait):
                 wasBlocked = wasBlocked || blocked
-                waited += wait
-                try await Task.sleep(for: .microseconds(wait))
+                waited = waited.saturatingPlus(wait)
+                try await Task.sleep(for: .microseconds(min(wait, SlicedSleep.slice.microseconds)))
+                if wait > SlicedSleep.slice.microseconds, let progress = SlicedSleep.progress { await progress() }
             }
         }
     }

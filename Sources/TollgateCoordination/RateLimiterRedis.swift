@@ -50,25 +50,30 @@ public final class RedisRateLimiter: RateLimiter {
                 return RateLimitGrant(waited: clock.now - start, wasBlocked: wasBlocked, grantedAtMicros: reply.now)
             }
             if reply.blockedUntil > reply.now { wasBlocked = true }
-            // Sleep exactly the wait the server computed; a few hundred µs of jitter keep several
-            // processes that wake together from asking in lockstep forever.
-            let jitter = Int64.random(in: 0...500)
-            try await Task.sleep(for: .microseconds(reply.waitMicros + jitter))
+            // Sleep the wait the server computed (a few hundred µs of jitter keep several processes
+            // that wake together from asking in lockstep forever) — a long one (a 429 block) in
+            // slices of a second, asking again after each and telling the waiting loop's
+            // heartbeat that it is waiting as told.
+            let slice = SlicedSleep.slice.microseconds
+            let wait = min(max(0, reply.waitMicros), slice)
+            try await Task.sleep(for: .microseconds(wait + Int64.random(in: 0...500)))
+            if reply.waitMicros > slice, let progress = SlicedSleep.progress { await progress() }
         }
     }
 
     public func pushBack(_ resource: RateLimitedResource, by delay: Duration) async throws {
-        let reply = try await run("block", resource, blockMicros: max(0, delay.microseconds))
+        let bounded = delay.clamped(to: .zero...resource.policy.maxBlock)
+        let reply = try await run("block", resource, blockMicros: bounded.microseconds)
         logger.info(
             "rate limit pushed back",
             metadata: [
-                "resource": "\(resource.name)", "delay_ms": "\(delay.microseconds / 1000)",
-                "blocked_for_ms": "\((reply.blockedUntil - reply.now) / 1000)",
+                "resource": "\(resource.name)", "delay_ms": "\(bounded.milliseconds)",
+                "blocked_for_ms": "\(reply.blockedUntil.saturatingMinus(reply.now) / 1000)",
             ])
     }
 
     public func currentWait(_ resource: RateLimitedResource) async throws -> Duration {
-        .microseconds(try await run("peek", resource, blockMicros: 0).waitMicros)
+        .microseconds(min(max(0, try await run("peek", resource, blockMicros: 0).waitMicros), resource.policy.maxBlockMicros))
     }
 
     private struct Reply {
@@ -84,6 +89,7 @@ public final class RedisRateLimiter: RateLimiter {
             args: [
                 RedisArgument(op), RedisArgument(resource.policy.emissionMicros),
                 RedisArgument(resource.policy.toleranceMicros), RedisArgument(blockMicros),
+                RedisArgument(resource.policy.maxBlockMicros),
             ])
         guard let parts = value.array, parts.count == 4, let allowed = parts[0].int, let wait = parts[1].int,
             let now = parts[2].int, let blocked = parts[3].int

@@ -1,5 +1,6 @@
 import CCurl
 import CCurlShim
+import TollgateCore
 
 #if canImport(Glibc)
     import Glibc
@@ -9,8 +10,16 @@ import CCurlShim
 /// (`"Wed, 21 Oct 2015 07:28:00 GMT"`, also the obsolete RFC 850 and asctime forms).
 enum RetryAfter {
     /// The wait the value asks for, relative to `now` (seconds since the epoch) for a date;
-    /// never negative; `nil` for an unparsable value.
+    /// never negative, never over ``longest`` (a consumer must still bound it to what it is willing
+    /// to wait: see `PeerWait`); `nil` for an unparsable value.
     static func parse(_ value: String, now: Int = Int(time(nil))) -> Duration? {
+        parseUnbounded(value, now: now).map { min($0, longest) }
+    }
+
+    /// The longest wait a value can say: 100 years (still sleepable without overflow).
+    static let longest: Duration = .seconds(100 * 365 * 86400)
+
+    private static func parseUnbounded(_ value: String, now: Int) -> Duration? {
         let trimmed = value.trimmingSpaces()
         guard !trimmed.isEmpty else { return nil }
         if trimmed.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
@@ -20,7 +29,7 @@ enum RetryAfter {
         // curl_getdate understands exactly the three date forms HTTP allows (RFC 9110 §5.6.7).
         let date = trimmed.withCString { curl_getdate($0, nil) }
         guard date >= 0 else { return nil }
-        return .seconds(max(0, Int(date) - now))
+        return .seconds(max(0, Int(date).saturatingMinus(now)))
     }
 }
 

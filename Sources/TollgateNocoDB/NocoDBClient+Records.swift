@@ -15,7 +15,8 @@ extension NocoDBClient {
     }
 
     /// Every row matching `query`, page after page (`offset` stepped by the page size) until the
-    /// server says it was the last page, or `maxRows` rows were read.
+    /// server says it was the last page or sends a short page, or `maxRows` rows were read, or
+    /// ``maxPages`` pages (a server that ignores `limit` or `offset` cannot hold the caller).
     public func listAll(
         table: String? = nil, _ query: NocoDBQuery = NocoDBQuery(), maxRows: Int = 100_000
     ) async throws(NocoDBError) -> [NocoDBRecord] {
@@ -23,15 +24,20 @@ extension NocoDBClient {
         var page = query
         page.limit = page.limit ?? options.pageLimit
         page.offset = page.offset ?? 0
-        while rows.count < maxRows {
+        var pages = 0
+        while rows.count < maxRows, pages < Self.maxPages {
             let result = try await list(table: table, page)
+            pages += 1
             rows += result.list
             if result.list.isEmpty || result.pageInfo.isLastPage == true { break }
-            if result.pageInfo.isLastPage == nil && result.list.count < (page.limit ?? 25) { break }
+            if result.list.count < (page.limit ?? 25) { break }
             page.offset = (page.offset ?? 0) + result.list.count
         }
         return rows
     }
+
+    /// The most pages one ``listAll(table:_:maxRows:)`` reads.
+    public static let maxPages = 1000
 
     /// The row with primary key `id`, or `nil` when there is none (404 `ERR_RECORD_NOT_FOUND`).
     public func get(table: String? = nil, id: Int64, fields: [String] = []) async throws(NocoDBError) -> NocoDBRecord? {

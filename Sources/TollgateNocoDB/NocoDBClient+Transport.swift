@@ -85,12 +85,25 @@ extension NocoDBClient {
                 continue
             }
 
+            // An answer, whatever it says, is progress for the loop that waits on this client.
+            if let progress = SlicedSleep.progress { await progress() }
             let status = response.status
             var block = Duration.zero
             if status == 429 {
                 // The block is shared before the answer is counted or logged: whoever sees this 429
                 // in the counters can rely on every process already holding back.
-                block = max(response.retryAfter ?? .zero, options.throttleBlock)
+                let cap = PeerWait(name: "NOCODB_MAX_RETRY_AFTER", max: max(options.maxRetryAfter, options.throttleBlock))
+                let bounded = cap.bound(max(response.retryAfter ?? .zero, options.throttleBlock))
+                block = bounded.wait
+                if bounded.wasClamped, let held = faultLog.admit("retry-after") {
+                    logger.warning(
+                        "NocoDB asked for a longer wait than allowed; waiting the maximum",
+                        metadata: [
+                            "retry_after": "\(Self.shown(response.header("retry-after") ?? ""))",
+                            "waiting_s": "\(block.milliseconds / 1000)", "setting": "\(cap.name)",
+                            "suppressed": "\(held)",
+                        ])
+                }
                 do {
                     try await limiter.pushBack(resource, by: block)
                 } catch {
@@ -136,10 +149,16 @@ extension NocoDBClient {
 
     private func pause(_ duration: Duration) async throws(NocoDBError) {
         do {
-            try await Task.sleep(for: duration)
+            try await SlicedSleep.sleep(for: duration)
         } catch {
             throw NocoDBError(.cancelled, "cancelled during backoff")
         }
+    }
+
+    /// A header value from the peer, cut short and printable, for a log line.
+    static func shown(_ value: String) -> String {
+        let printable = String(value.unicodeScalars.prefix(80).map { $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" })
+        return value.unicodeScalars.count > 80 ? printable + "..." : printable
     }
 
     private func logRequest(

@@ -10,8 +10,8 @@ import TollgateHTTP
 /// - Before each attempt: a slot from the ``RateLimiter`` for this token (default 5/s with a 25 %
 ///   margin: one request every 250 ms). If the limiter cannot be asked, nothing is sent.
 /// - 429: the token is pushed back in the shared limiter by `max(Retry-After, throttleBlock)` (NocoDB
-///   blocks a token for 30 s after a 429), so no process sends with it until the block ends; then
-///   the request is tried again.
+///   blocks a token for 30 s after a 429), cut to `maxRetryAfter`, so no process sends with it until
+///   the block ends; then the request is tried again. Waits sleep in slices (``SlicedSleep``).
 /// - 5xx and transport failures: exponential backoff with jitter, up to `maxAttempts`; requests that
 ///   are not idempotent (create) are not repeated when they may have been applied.
 /// - One `HTTPClient` (keep-alive connections reused), the token only in the `xc-token` header.
@@ -28,6 +28,9 @@ public final class NocoDBClient: Sendable {
         public var rate: RateLimitPolicy = .perWindow(5, window: .seconds(1), margin: 0.25)
         /// How long a 429 holds the token (at least what `Retry-After` says).
         public var throttleBlock: Duration = .seconds(30)
+        /// The longest block a `Retry-After` may set (`NOCODB_MAX_RETRY_AFTER`): a longer value
+        /// (10^20 seconds, a date in the year 9999) is cut to this and logged.
+        public var maxRetryAfter: Duration = .seconds(300)
         /// Per-attempt timeout.
         public var timeout: Duration = .seconds(10)
         /// Attempts on 5xx and transport failures.
@@ -55,6 +58,8 @@ public final class NocoDBClient: Sendable {
     public let limiter: any RateLimiter
     let logger: Logger
     let countersState = Mutex(NocoDBCounters())
+    /// Logs each kind of hostile reply once a minute, not once per request.
+    let faultLog = LogThrottle(interval: .seconds(60))
 
     /// - Parameters:
     ///   - http: shared with other users if wished; its keep-alive connections are reused.
@@ -68,7 +73,8 @@ public final class NocoDBClient: Sendable {
         self.limiter = limiter
         self.logger = logger
         self.resource = RateLimitedResource(
-            name: "nocodb:" + RateLimitedResource.fingerprint(config.token.exposedValue), policy: config.options.rate)
+            name: "nocodb:" + RateLimitedResource.fingerprint(config.token.exposedValue),
+            policy: config.options.rate.withMaxBlock(max(config.options.maxRetryAfter, config.options.throttleBlock)))
     }
 
     /// The running totals.

@@ -16,9 +16,10 @@ import TollgateCore
 /// | `NOCODB_RATE_WINDOW` | `1s` | the window of that limit |
 /// | `NOCODB_RATE_MARGIN` | `0.25` | spacing widened by this fraction against arrival jitter (250 ms for 5/s: tolerates 250 ms) |
 /// | `NOCODB_THROTTLE_BLOCK` | `30s` | how long a 429 blocks the token (at least Retry-After) |
+/// | `NOCODB_MAX_RETRY_AFTER` | `5m` | the longest block a 429's `Retry-After` may set (longer values are cut, logged) |
 /// | `NOCODB_TIMEOUT` | `10s` | per-request timeout |
 /// | `NOCODB_MAX_ATTEMPTS` | `5` | attempts on 5xx/timeouts before giving up |
-/// | `NOCODB_BACKOFF_BASE` / `NOCODB_BACKOFF_CAP` | `250ms` / `10s` | exponential backoff with jitter |
+/// | `NOCODB_BACKOFF_BASE` / `NOCODB_BACKOFF_CAP` | `250ms` / `10s` (each at most 60 s) | exponential backoff with jitter |
 /// | `NOCODB_PAGE_LIMIT` | `100` | the server's page limit (ids per batch request) |
 public struct NocoDBConfig: Sendable {
     public var baseURL: String
@@ -56,10 +57,17 @@ public struct NocoDBConfig: Sendable {
         let margin = reader.double("NOCODB_RATE_MARGIN", default: 0.25, range: 0...1)
         options.rate = .perWindow(limit, window: window, margin: margin)
         options.throttleBlock = reader.duration("NOCODB_THROTTLE_BLOCK", default: .seconds(30), max: .seconds(3600))
+        options.maxRetryAfter = reader.duration(
+            "NOCODB_MAX_RETRY_AFTER", default: .seconds(300), min: .seconds(1), max: .seconds(86400))
+        if options.maxRetryAfter < options.throttleBlock {
+            reader.problem("NOCODB_MAX_RETRY_AFTER", "must not be shorter than NOCODB_THROTTLE_BLOCK")
+            options.maxRetryAfter = options.throttleBlock
+        }
         options.timeout = reader.duration("NOCODB_TIMEOUT", default: .seconds(10), min: .milliseconds(100), max: .seconds(300))
         options.maxAttempts = reader.int("NOCODB_MAX_ATTEMPTS", default: 5, range: 1...50)
-        options.backoffBase = reader.duration("NOCODB_BACKOFF_BASE", default: .milliseconds(250), min: .milliseconds(1))
-        options.backoffCap = reader.duration("NOCODB_BACKOFF_CAP", default: .seconds(10), min: .milliseconds(1))
+        options.backoffBase = reader.duration(
+            "NOCODB_BACKOFF_BASE", default: .milliseconds(250), min: .milliseconds(1), max: .seconds(60))
+        options.backoffCap = reader.duration("NOCODB_BACKOFF_CAP", default: .seconds(10), min: .milliseconds(1), max: .seconds(60))
         if options.backoffCap < options.backoffBase {
             reader.problem("NOCODB_BACKOFF_CAP", "must not be shorter than NOCODB_BACKOFF_BASE")
             options.backoffCap = options.backoffBase

@@ -60,7 +60,9 @@ public enum NocoDBTimestamp {
     }
 
     /// `YYYY-MM-DD HH:MM:SS` (UTC) for Unix milliseconds, the fraction dropped.
+    /// Times outside years 1…9999 (which no NocoDB row holds) are shown as the nearest end.
     public static func format(_ ms: Int64) -> String {
+        let ms = min(max(ms, -62_135_596_800_000), 253_402_300_799_999)
         let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
         let rest = seconds - days * 86400

@@ -1,3 +1,4 @@
+import TollgateCore
 import TollgateNocoDB
 
 /// Delta mode's walk over the rows changed since the cursor, as a pure state machine.
@@ -21,11 +22,17 @@ public struct PaymentDeltaWalk: Sendable {
     public private(set) var pages = 0
     private var seen = Set<[Int64]>()
 
-    public init(cursorMs: Int64, overlap: Duration, pageLimit: Int) {
+    /// The latest `UpdatedAt` the cursor may take: a row stamped in the future (a clock gone
+    /// wrong, the year 9999) must not move the cursor past rows written now.
+    public let ceilingMs: Int64
+
+    /// - Parameter ceilingMs: see ``ceilingMs`` (the current time plus a skew allowance).
+    public init(cursorMs: Int64, overlap: Duration, pageLimit: Int, ceilingMs: Int64 = .max) {
         self.pageLimit = max(1, pageLimit)
-        let from = cursorMs - overlap.milliseconds
-        self.lowerMs = Self.floorSecond(from)
-        self.maxUpdatedMs = cursorMs
+        self.ceilingMs = ceilingMs
+        let cursor = min(cursorMs, ceilingMs)
+        self.lowerMs = Self.floorSecond(cursor.saturatingMinus(overlap.milliseconds))
+        self.maxUpdatedMs = cursor
     }
 
     /// The next page's request.
@@ -51,7 +58,7 @@ public struct PaymentDeltaWalk: Sendable {
         var fresh: [NocoDBRecord] = []
         for row in rows {
             guard let updated = row.updatedAtMs else { return (fresh, .noUpdatedAt) }
-            maxUpdatedMs = max(maxUpdatedMs, updated)
+            maxUpdatedMs = max(maxUpdatedMs, min(updated, ceilingMs))
             if let id = row.id, !seen.insert([id, updated]).inserted { continue }
             fresh.append(row)
         }
@@ -61,12 +68,12 @@ public struct PaymentDeltaWalk: Sendable {
             lowerMs = lastSecond
             offset = 0
         } else {
-            offset += rows.count - pageLimit / 5
+            offset = offset.saturatingPlus(rows.count - pageLimit / 5)
         }
         return (fresh, .more)
     }
 
     static func floorSecond(_ ms: Int64) -> Int64 {
-        ms >= 0 ? ms / 1000 * 1000 : (ms - 999) / 1000 * 1000
+        ms >= 0 ? ms / 1000 * 1000 : (ms.saturatingMinus(999) / 1000).saturatingTimes(1000)
     }
 }

@@ -1,4 +1,9 @@
+import TollgateCore
 import TollgateNocoDB
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension PaymentPoller {
     enum DeltaOutcome: Equatable {
@@ -13,24 +18,42 @@ extension PaymentPoller {
         let telegramField = config.nocodb.telegramIDField
         let paidField = config.nocodb.paidField
         guard let cursor = try await store.cursor() else { return try await startCursor() }
-        var walk = PaymentDeltaWalk(cursorMs: cursor, overlap: config.deltaOverlap, pageLimit: config.batchSize)
-        while true {
+        // The cursor is read from Redis: one that no honest cycle could have stored (before 1970,
+        // or past the ceiling) starts the cursor again, which also checks every watch once.
+        let ceiling = Self.wallClockMs().saturatingPlus(Self.futureSkew.milliseconds)
+        guard (0...ceiling).contains(cursor) else {
+            logger.warning("the stored delta cursor is out of range; starting it again", metadata: ["cursor": "\(cursor)"])
+            return try await startCursor()
+        }
+        var walk = PaymentDeltaWalk(
+            cursorMs: cursor, overlap: config.deltaOverlap, pageLimit: config.batchSize, ceilingMs: ceiling)
+        var finished = false
+        while walk.pages < Self.maxDeltaPages {
             try Task.checkCancellation()
             guard let page = try await listUnlessNoUpdatedAt(walk.query(telegramField: telegramField, paidField: paidField))
             else { return .noUpdatedAt }
             let (fresh, step) = walk.consume(page.list)
             if step == .noUpdatedAt { return .noUpdatedAt }
             try await settle(fresh.filter { $0[paidField]?.isTruthy == true })
-            if step == .done { break }
+            if step == .done {
+                finished = true
+                break
+            }
         }
-        try await store.setCursor(walk.maxUpdatedMs)
+        // A walk cut short by the page cap keeps what it read completely: every second before
+        // its lower bound. The next cycle goes on from there.
+        let next = finished ? walk.maxUpdatedMs : max(cursor, walk.lowerMs)
+        if !finished {
+            logger.info("delta walk paused after \(walk.pages) pages; the next cycle goes on", metadata: ["cursor": "\(next)"])
+        }
+        try await store.setCursor(next)
         let active = try await store.count()
         stats.update {
             $0.cycles += 1
             $0.deltaCycles += 1
-            $0.userChecks += active
+            $0.userChecks = $0.userChecks.saturatingPlus(active)
             $0.activeWatches = active
-            $0.cursorMs = walk.maxUpdatedMs
+            $0.cursorMs = next
         }
         return .done
     }
@@ -48,7 +71,8 @@ extension PaymentPoller {
             guard let updated = row.updatedAtMs else { return .noUpdatedAt }
             // The first walk then starts at that row's second: everything older is covered by the
             // sweep below, everything newer is read.
-            cursor = updated + config.deltaOverlap.milliseconds
+            cursor = min(updated, Self.wallClockMs().saturatingPlus(Self.futureSkew.milliseconds))
+                .saturatingPlus(config.deltaOverlap.milliseconds)
         }
         try await store.makeAllDue()
         try await store.setCursor(cursor)
@@ -87,6 +111,17 @@ extension PaymentPoller {
             if Self.isMissingUpdatedAt(error) { return nil }
             throw error
         }
+    }
+
+    /// Pages one delta cycle reads at most (a server that ignores `offset` must not hold it for ever).
+    static let maxDeltaPages = 100
+    /// How far ahead of this machine's clock a row's `UpdatedAt` may lie and still move the cursor.
+    static let futureSkew: Duration = .seconds(300)
+
+    static func wallClockMs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
     static func isMissingUpdatedAt(_ error: NocoDBError) -> Bool {

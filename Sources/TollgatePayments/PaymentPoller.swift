@@ -45,8 +45,12 @@ public final class PaymentPoller: Service, Sendable {
 
     /// Runs until cancelled or shut down gracefully: polls while this instance leads.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await self.loop()
+        // Waits inside the NocoDB client (a 429 block of minutes, page after page of a long walk)
+        // beat this loop's heartbeat: the loop is waiting as told, not wedged.
+        await SlicedSleep.$progress.withValue(beat) {
+            await cancelWhenGracefulShutdown {
+                await self.loop()
+            }
         }
     }
 

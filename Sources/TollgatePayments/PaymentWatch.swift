@@ -47,12 +47,14 @@ public struct PaymentWatch: Sendable, Hashable {
     /// Reads the Redis hash of a watch (`HGETALL` as alternating names and values).
     init?(hash: [String: String]) {
         guard let user = hash["user"].flatMap(Int64.init), let chat = hash["chat"].flatMap(Int64.init),
-            let watch = hash["watch"].flatMap(Int64.init), let created = hash["created"].flatMap(Int64.init),
+            let watch = hash["watch"].flatMap(Int64.init), let storedCreated = hash["created"].flatMap(Int64.init),
             let expires = hash["expires"].flatMap(Int64.init)
         else { return nil }
         let record = hash["record"].flatMap { $0.isEmpty ? nil : Int64($0) }
         let telegram = hash["tg"].flatMap { $0.isEmpty ? nil : $0 }
         guard record != nil || telegram != nil else { return nil }
+        // Times come from Redis: one before 1970 or after `expires` is not a creation time.
+        let created = min(max(0, storedCreated), max(0, expires))
         self.init(
             userID: user, chatID: chat, recordID: record, telegramID: telegram, watchID: watch, createdMs: created,
             checkedMs: hash["checked"].flatMap(Int64.init) ?? 0, expiresMs: expires, notifyExpired: hash["notify"] == "1",

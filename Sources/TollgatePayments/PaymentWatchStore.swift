@@ -145,7 +145,11 @@ public struct PaymentWatchStore: Sendable {
     /// Makes every watch due now (used when delta mode starts without a cursor).
     public func makeAllDue() async throws(RedisError) {
         var cursor = "0"
+        var rounds = 0
         repeat {
+            rounds += 1
+            // A server whose cursor never comes back to 0 must not hold the caller for ever.
+            guard rounds <= 100_000 else { throw RedisError(.protocolError, "ZSCAN did not finish") }
             let reply = try await redis.client.send("ZSCAN", RedisArgument(dueKey), RedisArgument(cursor), "COUNT", 1000)
             guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let items = parts[1].array else {
                 throw RedisError(.protocolError, "unexpected ZSCAN reply")
@@ -163,7 +167,7 @@ public struct PaymentWatchStore: Sendable {
 
     /// How many watches exist.
     public func count() async throws(RedisError) -> Int {
-        Int(try await redis.client.send("ZCARD", RedisArgument(dueKey)).int ?? 0)
+        Int(max(0, try await redis.client.send("ZCARD", RedisArgument(dueKey)).int ?? 0))
     }
 
     /// The delta cursor (the latest `UpdatedAt` processed, Unix ms), if any.

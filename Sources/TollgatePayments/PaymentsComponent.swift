@@ -43,10 +43,9 @@ public final class PaymentsComponent: Sendable {
             config: config.nocodb, http: http ?? HTTPClient(name: "nocodb", logger: logger), limiter: limiter, logger: logger)
         store = PaymentWatchStore(redis: .pool(host.redis), keys: host.keys)
         stats = PaymentsStats()
-        // A 429 block plus a request's retries may legitimately hold one iteration this long.
-        let silence = max(
-            .seconds(120),
-            config.nocodb.options.throttleBlock * 2 + config.nocodb.options.timeout * config.nocodb.options.maxAttempts)
+        // Waits inside the NocoDB client beat the heartbeat (SlicedSleep), and every answer does:
+        // the longest silence is one request's timeout plus one backoff, whatever a peer says.
+        let silence = max(.seconds(120), (config.nocodb.options.timeout + config.nocodb.options.backoffCap) * 2)
         let heartbeat = host.liveness.register("payments", maxSilence: silence)
         poller = PaymentPoller(
             store: PaymentWatchStore(redis: .client(host.makeRedisClient(name: "payments")), keys: host.keys),

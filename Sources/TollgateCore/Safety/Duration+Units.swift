@@ -36,24 +36,22 @@ extension Duration {
     }
 }
 
-extension Int64 {
-    /// `self - other`, saturating at the `Int64` bounds (times and counts read from Redis or a peer).
-    public func saturatingMinus(_ other: Int64) -> Int64 {
+extension FixedWidthInteger where Self: SignedInteger {
+    /// `self - other`, saturating at the type's bounds (times and counts read from Redis or a peer).
+    public func saturatingMinus(_ other: Self) -> Self {
         let (d, o) = subtractingReportingOverflow(other)
         return o ? (other < 0 ? .max : .min) : d
     }
 
-    /// `self + other`, saturating at the `Int64` bounds.
-    public func saturatingPlus(_ other: Int64) -> Int64 {
+    /// `self + other`, saturating at the type's bounds.
+    public func saturatingPlus(_ other: Self) -> Self {
         let (d, o) = addingReportingOverflow(other)
         return o ? (other > 0 ? .max : .min) : d
     }
-}
 
-extension Int {
-    /// `self + other`, saturating at the `Int` bounds (counters fed by outside numbers).
-    public func saturatingPlus(_ other: Int) -> Int {
-        let (d, o) = addingReportingOverflow(other)
-        return o ? (other > 0 ? .max : .min) : d
+    /// `self * other`, saturating at the type's bounds.
+    public func saturatingTimes(_ other: Self) -> Self {
+        let (d, o) = multipliedReportingOverflow(by: other)
+        return o ? ((self < 0) != (other < 0) ? .min : .max) : d
     }
 }
