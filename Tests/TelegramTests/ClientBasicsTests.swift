@@ -29,7 +29,7 @@ struct ClientBasicsTests {
         try await withSimulator { sim in
             let user = SimUser(id: 5001, firstName: "Ana")
             sim.simulator.userSends("/start", from: user)
-            let updates = try await sim.telegram.getUpdates(offset: nil, timeout: 0)
+            let updates = try await sim.telegram.getUpdates(offset: nil, timeout: 0).updates
             #expect(updates.count == 1)
             #expect(updates[0].message?.command == "/start")
             #expect(updates[0].message?.from?.firstName == "Ana")
@@ -45,7 +45,7 @@ struct ClientBasicsTests {
             #expect(recorded[0].callbackData == ["get_access"])
 
             try sim.simulator.userPresses("get_access", from: user)
-            let next = try await sim.telegram.getUpdates(offset: updates[0].updateID + 1, timeout: 0)
+            let next = try await sim.telegram.getUpdates(offset: updates[0].updateID + 1, timeout: 0).updates
             #expect(next.count == 1)
             let query = try #require(next[0].callbackQuery)
             #expect(query.data == "get_access")

@@ -10,15 +10,15 @@ struct LongPollingTests {
     func offsets() async throws {
         try await withSimulator { sim in
             for i in 1...5 { sim.simulator.userSends("m\(i)", from: SimUser(id: Int64(100 + i))) }
-            let first = try await sim.telegram.getUpdates(offset: nil, limit: 2, timeout: 0)
+            let first = try await sim.telegram.getUpdates(offset: nil, limit: 2, timeout: 0).updates
             #expect(first.map { $0.message?.text } == ["m1", "m2"])
             // Without an offset nothing is confirmed: the same two come again.
-            let again = try await sim.telegram.getUpdates(offset: nil, limit: 2, timeout: 0)
+            let again = try await sim.telegram.getUpdates(offset: nil, limit: 2, timeout: 0).updates
             #expect(again.map(\.updateID) == first.map(\.updateID))
-            let rest = try await sim.telegram.getUpdates(offset: first[1].updateID + 1, timeout: 0)
+            let rest = try await sim.telegram.getUpdates(offset: first[1].updateID + 1, timeout: 0).updates
             #expect(rest.map { $0.message?.text } == ["m3", "m4", "m5"])
             #expect(sim.simulator.pendingUpdateCount == 3)
-            let none = try await sim.telegram.getUpdates(offset: rest[2].updateID + 1, timeout: 0)
+            let none = try await sim.telegram.getUpdates(offset: rest[2].updateID + 1, timeout: 0).updates
             #expect(none.isEmpty)
             #expect(sim.simulator.pendingUpdateCount == 0)
             #expect(sim.simulator.counters.updatesDelivered == 5)
@@ -28,7 +28,7 @@ struct LongPollingTests {
     @Test("A waiting poll returns as soon as an update arrives; an empty wait ends at the timeout")
     func waitsForUpdates() async throws {
         try await withSimulator { sim in
-            async let polled = sim.telegram.getUpdates(offset: nil, timeout: 20)
+            async let polled = sim.telegram.getUpdates(offset: nil, timeout: 20).updates
             // Inject once the poll is waiting.
             #expect(await eventually { sim.simulator.counters.requests["getUpdates"] == 1 })
             try await Task.sleep(for: .milliseconds(50))
@@ -38,7 +38,7 @@ struct LongPollingTests {
 
             let clock = ContinuousClock()
             let start = clock.now
-            let empty = try await sim.telegram.getUpdates(offset: updates[0].updateID + 1, timeout: 1)
+            let empty = try await sim.telegram.getUpdates(offset: updates[0].updateID + 1, timeout: 1).updates
             #expect(empty.isEmpty)
             #expect(clock.now - start >= .milliseconds(900))
         }
@@ -53,10 +53,10 @@ struct LongPollingTests {
                 chatID: 31, text: "pick", replyMarkup: InlineKeyboardMarkup([[.callback("A", data: "a")]]))
             sim.simulator.userSends("text", from: user)
             try sim.simulator.userPresses("a", from: user)
-            let onlyCallbacks = try await sim.telegram.getUpdates(offset: nil, timeout: 0, allowedUpdates: ["callback_query"])
+            let onlyCallbacks = try await sim.telegram.getUpdates(offset: nil, timeout: 0, allowedUpdates: ["callback_query"]).updates
             #expect(onlyCallbacks.map(\.kind) == ["callback_query"])
             sim.simulator.userSends("later text", from: user)
-            let kept = try await sim.telegram.getUpdates(offset: onlyCallbacks[0].updateID + 1, timeout: 0)
+            let kept = try await sim.telegram.getUpdates(offset: onlyCallbacks[0].updateID + 1, timeout: 0).updates
             #expect(kept.isEmpty, "the message kind is still not allowed")
         }
     }
@@ -65,7 +65,7 @@ struct LongPollingTests {
     func conflictBetweenPollers() async throws {
         try await withSimulator { sim in
             let other = sim.client()
-            async let older: [Update] = sim.telegram.getUpdates(offset: nil, timeout: 30)
+            async let older: [Update] = sim.telegram.getUpdates(offset: nil, timeout: 30).updates
             #expect(await eventually { sim.simulator.counters.requests["getUpdates"] == 1 })
             try await Task.sleep(for: .milliseconds(50))
             async let newer = other.getUpdates(offset: nil, timeout: 30)
@@ -79,7 +79,7 @@ struct LongPollingTests {
             }
             sim.simulator.userSends("for the newer", from: SimUser(id: 2))
             let got = try await newer
-            #expect(got.map { $0.message?.text } == ["for the newer"])
+            #expect(got.updates.map { $0.message?.text } == ["for the newer"])
             #expect(sim.simulator.counters.conflicts == 1)
         }
     }
@@ -90,7 +90,7 @@ struct LongPollingTests {
             try await sim.telegram.setWebhook(url: "http://127.0.0.1:9/hook", secretToken: "s3cret_-X")
             #expect(try await sim.telegram.getWebhookInfo().url == "http://127.0.0.1:9/hook")
             do throws(TelegramError) {
-                _ = try await sim.telegram.getUpdates(offset: nil, timeout: 0)
+                _ = try await sim.telegram.getUpdates(offset: nil, timeout: 0).updates
                 Issue.record("must conflict")
             } catch {
                 #expect(error.code == .conflict)
@@ -101,7 +101,7 @@ struct LongPollingTests {
                 try await sim.telegram.setWebhook(url: "http://127.0.0.1:9/hook", secretToken: "no spaces allowed")
             }
             try await sim.telegram.deleteWebhook()
-            #expect(try await sim.telegram.getUpdates(offset: nil, timeout: 0).isEmpty)
+            #expect(try await sim.telegram.getUpdates(offset: nil, timeout: 0).updates.isEmpty)
         }
     }
 }

@@ -121,7 +121,7 @@ public struct ConfigReader: Sendable {
     }
 
     /// A value echoed in an error, through the redactor and cut short.
-    static func shown(_ raw: String) -> String {
+    public static func shown(_ raw: String) -> String {
         let cut = raw.count > 60 ? String(raw.prefix(57)) + "..." : raw
         return Redactor.shared.redact(cut)
     }

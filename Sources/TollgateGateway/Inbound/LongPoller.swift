@@ -35,6 +35,8 @@ public final class LongPoller: Service, Sendable {
         public var duplicates = 0
         public var conflicts = 0
         public var errors = 0
+        /// Updates left out or recorded without a part that could not be read.
+        public var unreadable = 0
         /// Wall-clock ms of the last 409, 0 if none.
         public var lastConflictMs: Int64 = 0
         public var offset: Int64 = 0
@@ -48,6 +50,7 @@ public final class LongPoller: Service, Sendable {
     let liveness: Liveness?
     let logger: Logger
     let counters = Mutex(Counters())
+    let faultLog = LogThrottle(interval: .seconds(60))
 
     public init(
         telegram: TelegramClient, journal: UpdateJournal, leadership: any Leadership, redis: RedisClient,
@@ -88,6 +91,8 @@ public final class LongPoller: Service, Sendable {
         var webhookChecked = false
         var offset: Int64?
         var offsetLoaded = false
+        // A long wait Telegram asks for (a 429 of minutes) is slept in slices that beat.
+        let progress: @Sendable () async -> Void = { await heartbeat?.checkpoint() }
         while !Task.isCancelled {
             await heartbeat?.checkpoint()
             do {
@@ -104,11 +109,15 @@ public final class LongPoller: Service, Sendable {
                     offsetLoaded = true
                 }
                 counters.withLock { $0.polls += 1 }
-                let updates = try await telegram.getUpdates(
+                let batch = try await telegram.getUpdates(
                     offset: offset, limit: settings.limit, timeout: settings.timeoutSeconds,
                     allowedUpdates: settings.allowedUpdates)
                 backoff.reset()
-                guard let last = updates.map(\.updateID).max() else { continue }
+                noteUnreadable(batch)
+                let updates = batch.updates
+                // An update_id of Int64.max leaves no offset to confirm it with: such an update is
+                // not Telegram's (its ids are far smaller) and is left out.
+                guard let last = updates.map(\.updateID).filter({ $0 < .max }).max() else { continue }
                 let next = last + 1
                 let result = try await recordDurably(updates, offset: next)
                 offset = next
@@ -138,7 +147,7 @@ public final class LongPoller: Service, Sendable {
                     counters.withLock { $0.errors += 1 }
                     logger.warning("getUpdates failed", metadata: ["error": "\(error)"])
                 }
-                try? await Task.sleep(for: wait)
+                try? await SlicedSleep.$progress.withValue(progress) { try await SlicedSleep.sleep(for: wait) }
             } catch {
                 // Redis: the batch was not recorded and the offset not committed; Telegram gives it again.
                 counters.withLock { $0.errors += 1 }
@@ -146,6 +155,22 @@ public final class LongPoller: Service, Sendable {
                 logger.warning("recording updates failed", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: backoff.next())
             }
+        }
+    }
+
+    /// Logs (once a minute) updates that could not be read whole: they are recorded and skipped.
+    private func noteUnreadable(_ batch: UpdateBatch) {
+        let parts = batch.updates.filter { !$0.unreadable.isEmpty }
+        guard batch.skipped > 0 || !parts.isEmpty else { return }
+        counters.withLock { $0.unreadable += batch.skipped + parts.count }
+        if let held = faultLog.admit("unreadable-update") {
+            logger.warning(
+                "Telegram sent updates that could not be read; they are skipped",
+                metadata: [
+                    "without_update_id": "\(batch.skipped)", "unreadable_parts": "\(parts.count)",
+                    "first": "\(parts.first.map { "\($0.updateID): \($0.unreadable.joined(separator: ","))" } ?? "-")",
+                    "suppressed": "\(held)",
+                ])
         }
     }
 

@@ -4,6 +4,8 @@ import ServiceLifecycle
 import Synchronization
 import TollgateCoordination
 import TollgateCore
+import TollgateIPC
+import TollgateNocoDB
 import TollgateRedis
 import TollgateRuntime
 import TollgateTelegram
@@ -13,8 +15,10 @@ import TollgateTelegram
 ///
 /// An entry is acknowledged only after its flow run finished; until then it stays pending in the
 /// stream, and after a crash or a change of leader it is read again and replayed — the flow's
-/// effect journal makes the replay repeat nothing. An update that keeps failing is retried with
-/// backoff, holding back its chat only, and set aside (dead-lettered) after ``Settings/maxAttempts``.
+/// effect journal makes the replay repeat nothing. An update that fails is retried with backoff,
+/// holding back its chat only (a chat's later updates never overtake it). Only a permanent cause
+/// (``UpdateFailure``) sets it aside (dead-lettered) after ``Settings/maxAttempts``; a Telegram 5xx
+/// or 429, a Redis or poller outage is waited out however long it lasts.
 ///
 /// Graceful shutdown: no new entries are read, the ones in hand finish, the rest stay pending.
 public final class UpdateProcessor: Service, Sendable {
@@ -62,6 +66,7 @@ public final class UpdateProcessor: Service, Sendable {
     let liveness: Liveness?
     let logger: Logger
     let counters = Mutex(Counters())
+    let faultLog = LogThrottle(interval: .seconds(30))
     private let lanes = Mutex<ChatLanes<UpdateJournal.Entry>?>(nil)
     private let draining = Atomic<Bool>(false)
 
@@ -178,7 +183,9 @@ public final class UpdateProcessor: Service, Sendable {
                 return
             } catch {
                 if Task.isCancelled { return }
-                if attempt >= settings.maxAttempts {
+                let transient = UpdateFailure.isTransient(error)
+                if transient { attempt = min(attempt, settings.maxAttempts - 1) }
+                if !transient, attempt >= settings.maxAttempts {
                     logger.error(
                         "update set aside after repeated failures",
                         metadata: ["update": "\(entry.updateID)", "error": "\(error)"])
@@ -188,11 +195,20 @@ public final class UpdateProcessor: Service, Sendable {
                 }
                 counters.withLock { $0.retries += 1 }
                 var wait = backoff.next()
-                if let later = error as? RetryLater, let after = later.after { wait = max(wait, after) }
-                logger.notice(
-                    "update will be retried",
-                    metadata: ["update": "\(entry.updateID)", "attempt": "\(attempt)", "error": "\(error)"])
-                try? await Task.sleep(for: wait)
+                // A flow's retry-after comes from Telegram (already bounded by the client); this
+                // bounds it once more to what one update may wait between attempts.
+                if let later = error as? RetryLater, let after = later.after {
+                    wait = max(wait, min(after, max(settings.retryCap, .seconds(3600))))
+                }
+                if let held = faultLog.admit(transient ? "transient" : "update:\(entry.updateID)") {
+                    logger.notice(
+                        "update will be retried",
+                        metadata: [
+                            "update": "\(entry.updateID)", "attempt": "\(attempt)", "transient": "\(transient)",
+                            "error": "\(error)", "suppressed": "\(held)",
+                        ])
+                }
+                try? await SlicedSleep.sleep(for: wait)
             }
         }
     }
@@ -217,6 +233,21 @@ public final class UpdateProcessor: Service, Sendable {
             throw RetryLater(after: after, detail: detail)
         default:
             counters.withLock { $0.handled += 1 }
+        }
+    }
+}
+
+/// Whether a failed update should wait (and never be set aside) or counts towards its attempts.
+enum UpdateFailure {
+    /// A cause outside the update that passes: Telegram down or flood-limited, Redis or the poller
+    /// away, NocoDB unreachable or refusing the token (an operator fixes that; the updates wait).
+    static func isTransient(_ error: any Error) -> Bool {
+        switch error {
+        case is RetryLater, is CancellationError, is RedisError: return true
+        case let e as IPCError: return e.code.isRetryable
+        case let e as TelegramError: return e.isRetryable || e.code == .cancelled
+        case let e as NocoDBError: return e.isRetryable || e.code == .unauthorized || e.code == .ambiguous
+        default: return false
         }
     }
 }

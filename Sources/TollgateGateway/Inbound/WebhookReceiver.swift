@@ -29,6 +29,7 @@ public final class WebhookReceiver: Sendable {
     let redis: RedisClientPool
     let logger: Logger
     let counters = Mutex(Counters())
+    let faultLog = LogThrottle(interval: .seconds(60))
 
     /// - Parameter path: the path of `WEBHOOK_URL` (`/telegram/webhook`); other paths are 404.
     public init(path: String, secret: Secret, journal: UpdateJournal, redis: RedisClientPool, logger: Logger) {
@@ -53,7 +54,20 @@ public final class WebhookReceiver: Sendable {
         }
         guard let update = try? JSONDecoder().decode(Update.self, from: Data(request.body)) else {
             counters.withLock { $0.malformed += 1 }
+            if let held = faultLog.admit("not-an-update") {
+                logger.warning(
+                    "webhook body is not a Telegram update (no readable update_id); answered 400",
+                    metadata: ["bytes": "\(request.body.count)", "suppressed": "\(held)"])
+            }
             return .text("not a Telegram update", status: 400)
+        }
+        if !update.unreadable.isEmpty, let held = faultLog.admit("unreadable-part") {
+            // Recorded all the same, and skipped: retrying cannot make it readable.
+            logger.warning(
+                "webhook update with unreadable parts; recorded and skipped",
+                metadata: [
+                    "update": "\(update.updateID)", "parts": "\(update.unreadable.joined(separator: ","))", "suppressed": "\(held)",
+                ])
         }
         do {
             let result = try await journal.record([update], commitOffset: nil, on: redis.next())

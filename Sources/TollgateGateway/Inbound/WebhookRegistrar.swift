@@ -30,7 +30,8 @@ struct WebhookRegistrar: Service {
                     } catch {
                         if error.code == .cancelled { return }
                         logger.warning("setWebhook failed", metadata: ["error": "\(error)"])
-                        try? await Task.sleep(for: max(backoff.next(), error.retryAfter ?? .zero))
+                        // retry_after is bounded by the client (TELEGRAM_MAX_RETRY_AFTER).
+                        try? await SlicedSleep.sleep(for: max(backoff.next(), error.retryAfter ?? .zero))
                     }
                 }
             }

@@ -17,20 +17,22 @@ public struct SharedSendLimits: OutboundRateLimiter {
 
     public init(
         limiter: any RateLimiter, botID: String, globalPerSecond: Double = 30, chatPerSecond: Double = 1,
-        groupPerMinute: Double = 20
+        groupPerMinute: Double = 20, maxBlock: Duration = RateLimitPolicy.defaultMaxBlock
     ) {
         self.limiter = limiter
         self.prefix = "telegram:\(botID)"
         // Burst 2: a grant that comes a little late (a sleep overshoot, a Redis round trip) does not
         // push every later grant back; the local pacing of the sender spreads any pair it allows.
         self.global = RateLimitedResource(
-            name: "telegram:\(botID):global", policy: Self.policy(perSecond: globalPerSecond, burst: 2))
-        self.chatPolicy = Self.policy(perSecond: chatPerSecond)
-        self.groupPolicy = Self.policy(perSecond: groupPerMinute / 60)
+            name: "telegram:\(botID):global", policy: Self.policy(perSecond: globalPerSecond, burst: 2, maxBlock: maxBlock))
+        self.chatPolicy = Self.policy(perSecond: chatPerSecond, maxBlock: maxBlock)
+        self.groupPolicy = Self.policy(perSecond: groupPerMinute / 60, maxBlock: maxBlock)
     }
 
-    static func policy(perSecond: Double, burst: Int = 1) -> RateLimitPolicy {
-        RateLimitPolicy(emissionInterval: .microseconds(Int64((1_000_000 / perSecond).rounded(.up))), burst: burst)
+    static func policy(perSecond: Double, burst: Int = 1, maxBlock: Duration) -> RateLimitPolicy {
+        let micros = perSecond > 0 && perSecond.isFinite ? (1_000_000 / perSecond).rounded(.up) : 1_000_000
+        return RateLimitPolicy(
+            emissionInterval: .microseconds(Int64(exactly: micros) ?? 1_000_000), burst: burst, maxBlock: maxBlock)
     }
 
     func chat(_ id: Int64) -> RateLimitedResource { RateLimitedResource(name: "\(prefix):chat:\(id)", policy: chatPolicy) }

@@ -44,7 +44,7 @@ public enum GatewayComponent {
         let telegram = TelegramClient(
             token: config.botToken, apiURL: config.telegramAPI, http: http,
             mediaCache: RedisMediaCache(redis: host.redis, keys: keys, botID: botID(config.botToken), logger: logger),
-            logger: logger)
+            maxRetryAfter: config.maxRetryAfter, logger: logger)
         let suppression = SuppressionList(redis: host.redis, keys: keys)
         let sender = OutboundSender(
             telegram: telegram, limiter: dependencies.limiter, suppression: suppression,

@@ -16,7 +16,8 @@ import TollgateHTTPServer
 /// | `TELEGRAM_GLOBAL_RATE` | 29.5 | messages/s for the bot, all gateways together (a little under Telegram's 30: arrival jitter never adds up to a 429) |
 /// | `TELEGRAM_CHAT_RATE` | 1 | messages/s per chat |
 /// | `TELEGRAM_GROUP_RATE` | 20 | messages/min per group |
-/// | `SEND_RETRY_DELAYS` | `1s,5s,15s` | waits between attempts after 5xx/timeouts |
+/// | `SEND_RETRY_DELAYS` | `1s,5s,15s` | waits between attempts after 5xx/timeouts (each at most 1 h, at most 10) |
+/// | `TELEGRAM_MAX_RETRY_AFTER` | 1h | the longest wait a 429's `retry_after` may set (longer: cut, logged) |
 /// | `INBOUND_LIMIT` | 10 | messages per user per `INBOUND_WINDOW` (0 = off) |
 /// | `INBOUND_WINDOW` | 60s | |
 /// | `USER_STATE_TTL` | 30d | kept after the last transition (0 = for ever) |
@@ -36,6 +37,7 @@ public struct GatewayConfiguration: Sendable {
     public var chatRate: Double
     public var groupRatePerMinute: Double
     public var sendRetryDelays: [Duration]
+    public var maxRetryAfter: Duration = .seconds(3600)
     public var inboundLimit: Int
     public var inboundWindow: Duration
     public var stateTTL: Duration?
@@ -83,19 +85,28 @@ public struct GatewayConfiguration: Sendable {
         let delaysRaw = r.string("SEND_RETRY_DELAYS", default: "1s,5s,15s")
         var delays: [Duration] = []
         for piece in delaysRaw.split(separator: ",") {
-            if let d = DurationParser.parse(String(piece)) { delays.append(d) } else {
-                r.problem("SEND_RETRY_DELAYS", "expected durations separated by commas, got '\(delaysRaw)'")
+            if let d = DurationParser.parse(String(piece)), d <= .seconds(3600) { delays.append(d) } else {
+                r.problem(
+                    "SEND_RETRY_DELAYS", "expected durations of at most 1h separated by commas, got '\(ConfigReader.shown(delaysRaw))'")
                 break
             }
         }
+        if delays.count > 10 {
+            r.problem("SEND_RETRY_DELAYS", "at most 10 retries, got \(delays.count)")
+            delays = Array(delays.prefix(10))
+        }
+        let maxRetryAfter = r.duration(
+            "TELEGRAM_MAX_RETRY_AFTER", default: .seconds(3600), min: .seconds(1), max: .seconds(86400))
         let inbound = r.int("INBOUND_LIMIT", default: 10, range: 0...10_000)
         let window = r.duration("INBOUND_WINDOW", default: .seconds(60), min: .seconds(1), max: .seconds(86400))
-        let ttl = r.duration("USER_STATE_TTL", default: .seconds(30 * 86400), min: .zero)
+        let ttl = r.duration("USER_STATE_TTL", default: .seconds(30 * 86400), min: .zero, max: .seconds(10 * 365 * 86400))
         let workers = r.int("GATEWAY_WORKERS", default: 32, range: 1...1024)
-        return GatewayConfiguration(
+        var config = GatewayConfiguration(
             botToken: token, telegramAPI: api, mode: mode, flow: flow, pollTimeoutSeconds: Int(timeout.milliseconds / 1000),
             globalRate: global, chatRate: chat, groupRatePerMinute: group, sendRetryDelays: delays, inboundLimit: inbound,
             inboundWindow: window, stateTTL: ttl == .zero ? nil : ttl, workers: workers)
+        config.maxRetryAfter = maxRetryAfter
+        return config
     }
 
     static func looksLikeToken(_ token: String) -> Bool {

@@ -31,7 +31,9 @@ public struct PollerLink: PollerRequests {
                 return try await client.call(request, timeout: timeout)
             } catch {
                 guard error.code.isRetryable, attempt < attempts else { throw error }
-                let wait = max(backoff.next(), .milliseconds(error.retryAfterMs ?? 0))
+                // The poller's retry_after_ms is advice, bounded by this link's own cap.
+                let asked = Duration.milliseconds(min(max(0, error.retryAfterMs ?? 0), 2000))
+                let wait = max(backoff.next(), asked)
                 logger.debug(
                     "poller request failed, retrying",
                     metadata: ["type": "\(R.type)", "error": "\(error.code.rawValue)", "attempt": "\(attempt)"])

@@ -14,11 +14,12 @@ extension TelegramClient {
     ///   - allowedUpdates: update kinds to receive; `nil` keeps the previous setting.
     public func getUpdates(
         offset: Int64?, limit: Int = 100, timeout: Int = 30, allowedUpdates: [String]? = nil
-    ) async throws(TelegramError) -> [Update] {
+    ) async throws(TelegramError) -> UpdateBatch {
         var p = TelegramParameters()
         p.add("offset", offset)
         p.add("limit", min(max(limit, 1), 100))
-        p.add("timeout", min(max(timeout, 0), 50))
+        let timeout = min(max(timeout, 0), 50)
+        p.add("timeout", timeout)
         p.addJSON("allowed_updates", allowedUpdates)
         return try await call("getUpdates", p, timeout: .seconds(timeout) + requestTimeout)
     }

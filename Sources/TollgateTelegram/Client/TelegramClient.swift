@@ -43,11 +43,15 @@ public final class TelegramClient: Sendable {
     public let requestTimeout: Duration
     /// Where `file_id`s of uploaded files are kept, so each file is uploaded once.
     public let mediaCache: (any TelegramMediaCache)?
+    /// The longest wait a reply's `retry_after` (or `Retry-After`) may ask for
+    /// (`TELEGRAM_MAX_RETRY_AFTER`, 1 h by default); longer ones are cut to it and logged.
+    public let maxRetryAfter: PeerWait
 
     private let token: Secret
     private let http: HTTPClient
     private let logger: Logger
     private let counters = Mutex(Stats())
+    private let faultLog = LogThrottle(interval: .seconds(60))
     let uploads = UploadSingleFlight()
 
     /// - Parameters:
@@ -55,8 +59,10 @@ public final class TelegramClient: Sendable {
     ///   - mediaCache: keeps the `file_id` returned for an upload (see ``RedisMediaCache``).
     public init(
         token: Secret, apiURL: String = "https://api.telegram.org", http: HTTPClient,
-        requestTimeout: Duration = .seconds(15), mediaCache: (any TelegramMediaCache)? = nil, logger: Logger
+        requestTimeout: Duration = .seconds(15), mediaCache: (any TelegramMediaCache)? = nil,
+        maxRetryAfter: Duration = .seconds(3600), logger: Logger
     ) {
+        self.maxRetryAfter = PeerWait(name: "TELEGRAM_MAX_RETRY_AFTER", max: maxRetryAfter)
         self.token = token
         self.apiURL = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL
         self.botID = token.exposedValue.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "bot"
@@ -84,6 +90,25 @@ public final class TelegramClient: Sendable {
         do {
             return try await perform(method, parameters, timeout: timeout ?? requestTimeout)
         } catch {
+            var error = error
+            if let asked = error.retryAfter {
+                let bounded = maxRetryAfter.bound(asked)
+                error.retryAfter = bounded.wait
+                if bounded.wasClamped, let held = faultLog.admit("retry-after") {
+                    logger.warning(
+                        "Telegram asked for a longer wait than allowed; waiting the maximum",
+                        metadata: [
+                            "method": "\(method)", "asked_s": "\(asked.milliseconds / 1000)",
+                            "waiting_s": "\(bounded.wait.milliseconds / 1000)", "setting": "\(maxRetryAfter.name)",
+                            "suppressed": "\(held)",
+                        ])
+                }
+            }
+            if error.code == .invalidResponse, let held = faultLog.admit("invalid-response:\(method)") {
+                logger.warning(
+                    "Telegram reply unreadable",
+                    metadata: ["method": "\(method)", "detail": "\(error.detail)", "suppressed": "\(held)"])
+            }
             counters.withLock { $0.errors[error.code.rawValue, default: 0] += 1 }
             logger.debug(
                 "telegram call failed",

@@ -1,3 +1,5 @@
+import TollgateCore
+
 /// A message (the parts Tollgate uses; unknown fields are ignored).
 public struct Message: Codable, Sendable, Hashable {
     public var messageID: Int64
@@ -36,7 +38,8 @@ public struct Message: Codable, Sendable, Hashable {
 
     /// The `file_id` of the media this message carries (the largest photo size), if any.
     public var mediaFileID: String? {
-        video?.fileID ?? document?.fileID ?? photo?.max { ($0.width * $0.height) < ($1.width * $1.height) }?.fileID
+        video?.fileID ?? document?.fileID
+            ?? photo?.max { $0.width.saturatingTimes($0.height) < $1.width.saturatingTimes($1.height) }?.fileID
     }
 
     /// The bot command at the start of the text (`/start` of `/start payload` or `/start@my_bot`), if any.
@@ -52,6 +55,25 @@ public struct Message: Codable, Sendable, Hashable {
         case mediaGroupID = "media_group_id"
         case replyMarkup = "reply_markup"
         case migrateToChatID = "migrate_to_chat_id"
+    }
+
+    /// Strict where the flow depends on it (`message_id`, `chat`), lenient elsewhere: a member of
+    /// a wrong type (a photo 10^20 pixels wide, a date as a float) is left out rather than making
+    /// the whole update — and with it every update after it — unreadable.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        messageID = try c.decode(Int64.self, forKey: .messageID)
+        chat = try c.decode(Chat.self, forKey: .chat)
+        from = try? c.decodeIfPresent(User.self, forKey: .from)
+        date = (try? c.decodeIfPresent(Int64.self, forKey: .date)) ?? 0
+        text = try? c.decodeIfPresent(String.self, forKey: .text)
+        caption = try? c.decodeIfPresent(String.self, forKey: .caption)
+        photo = try? c.decodeIfPresent([PhotoSize].self, forKey: .photo)
+        video = try? c.decodeIfPresent(Video.self, forKey: .video)
+        document = try? c.decodeIfPresent(Document.self, forKey: .document)
+        mediaGroupID = try? c.decodeIfPresent(String.self, forKey: .mediaGroupID)
+        replyMarkup = try? c.decodeIfPresent(InlineKeyboardMarkup.self, forKey: .replyMarkup)
+        migrateToChatID = try? c.decodeIfPresent(Int64.self, forKey: .migrateToChatID)
     }
 }
 
@@ -81,11 +103,17 @@ public struct CallbackQuery: Codable, Sendable, Hashable {
 }
 
 /// One incoming update. Kinds Tollgate does not use decode with every optional member `nil`.
+///
+/// Only `update_id` must be readable: a part that is not (a message without a chat, a callback
+/// query of the wrong shape) is left out and named in ``unreadable``, so the update is still
+/// recorded, confirmed to Telegram and skipped — one hostile update never stops the ones after it.
 public struct Update: Codable, Sendable, Hashable {
     public var updateID: Int64
     public var message: Message?
     public var editedMessage: Message?
     public var callbackQuery: CallbackQuery?
+    /// The parts present but unreadable (not encoded: a recorded update keeps only what was read).
+    public var unreadable: [String] = []
 
     public init(
         updateID: Int64, message: Message? = nil, editedMessage: Message? = nil, callbackQuery: CallbackQuery? = nil
@@ -119,5 +147,47 @@ public struct Update: Codable, Sendable, Hashable {
         case message
         case editedMessage = "edited_message"
         case callbackQuery = "callback_query"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        updateID = try c.decode(Int64.self, forKey: .updateID)
+        var unreadable: [String] = []
+        func part<T: Decodable>(_ type: T.Type, _ key: CodingKeys) -> T? {
+            guard c.contains(key), (try? c.decodeNil(forKey: key)) == false else { return nil }
+            do { return try c.decode(type, forKey: key) } catch {
+                unreadable.append(key.rawValue)
+                return nil
+            }
+        }
+        message = part(Message.self, .message)
+        editedMessage = part(Message.self, .editedMessage)
+        callbackQuery = part(CallbackQuery.self, .callbackQuery)
+        self.unreadable = unreadable
+    }
+}
+
+/// A `getUpdates` result read element by element: an element without a readable `update_id` is
+/// counted in ``skipped`` and left out instead of failing the whole batch.
+public struct UpdateBatch: Decodable, Sendable {
+    public var updates: [Update] = []
+    public var skipped = 0
+
+    public init(updates: [Update], skipped: Int = 0) {
+        self.updates = updates
+        self.skipped = skipped
+    }
+
+    public init(from decoder: any Decoder) throws {
+        var c = try decoder.unkeyedContainer()
+        while !c.isAtEnd {
+            let element = try c.decode(Element.self)
+            if let update = element.update { updates.append(update) } else { skipped += 1 }
+        }
+    }
+
+    private struct Element: Decodable {
+        var update: Update?
+        init(from decoder: any Decoder) throws { update = try? Update(from: decoder) }
     }
 }

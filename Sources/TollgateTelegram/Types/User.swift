@@ -56,6 +56,15 @@ public struct Chat: Codable, Sendable, Hashable {
         self.firstName = firstName
     }
 
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(Int64.self, forKey: .id)
+        type = (try? c.decodeIfPresent(String.self, forKey: .type)) ?? "private"
+        title = try? c.decodeIfPresent(String.self, forKey: .title)
+        username = try? c.decodeIfPresent(String.self, forKey: .username)
+        firstName = try? c.decodeIfPresent(String.self, forKey: .firstName)
+    }
+
     /// Whether the chat is a group or supergroup (Telegram's 20 messages per minute apply).
     public var isGroup: Bool { type == "group" || type == "supergroup" }
 
