@@ -13,11 +13,14 @@ public struct ClaimedJob: Sendable, Equatable {
     public var attempt: Int
     public var maxAttempts: Int
     public var payload: [String: JSONValue]
+    /// Earlier deliveries of this job whose gateway connection dropped before an answer.
+    public var drops: Int
 
     public init(
         id: String, epoch: Int64, kind: String, userID: Int64, chatID: Int64, dueAtMs: Int64, attempt: Int,
-        maxAttempts: Int, payload: [String: JSONValue]
+        maxAttempts: Int, payload: [String: JSONValue], drops: Int = 0
     ) {
+        self.drops = drops
         self.id = id
         self.epoch = epoch
         self.kind = kind
@@ -58,6 +61,11 @@ public enum JobCompletion: Sendable, Equatable {
     case deadLetter(reason: String)
     /// Back to due at its original due time, the attempt not counted (the gateway was unreachable).
     case release
+    /// Like ``release``, counting a dropped delivery (the gateway's connection dropped while it had
+    /// the job, in a batch with others): the job is delivered alone next time.
+    case dropped
+    /// Like ``retry(after:reason:)``, counting a dropped delivery (it dropped while delivered alone).
+    case droppedRetry(after: Duration, reason: String)
 }
 
 /// What the store did with one completion.

@@ -6,7 +6,8 @@ import TollgateRedis
 /// Keys hang under the store's prefix `P` (ARGV[1], e.g. `tollgate:jobs`):
 /// - `P:due` — sorted set, member job id, score due time (ms): scheduled jobs.
 /// - `P:leased` — sorted set, member job id, score lease expiry (ms): jobs being delivered.
-/// - `P:job:<id>` — hash: kind user chat due payload attempts max epoch state dedupe created lease worker error.
+/// - `P:job:<id>` — hash: kind user chat due payload attempts max epoch state dedupe created lease worker error
+///   drops (deliveries whose gateway connection dropped while it had the job).
 /// - `P:user:<user id>` — set of the user's live job ids.
 /// - `P:dedupe:<key>` — the id of the live job holding the dedupe key.
 /// - `P:done:<id>` — completion marker (value: due time), expiring after the retention window.
@@ -75,7 +76,7 @@ enum JobScripts {
             """)
 
     /// ARGV: P limit lease_ms worker
-    /// → {now, epoch, next_due (-1: none), then per job: id kind user chat due payload attempts max}
+    /// → {now, epoch, next_due (-1: none), then per job: id kind user chat due payload attempts max drops}
     static let claim = RedisScript(
         name: "jobs-claim",
         source: now + """
@@ -91,13 +92,15 @@ enum JobScripts {
               for _, id in ipairs(ids) do
                 redis.call('ZREM', dueKey, id)
                 local jk = P .. ':job:' .. id
-                local f = redis.call('HMGET', jk, 'kind', 'user', 'chat', 'due', 'payload', 'attempts', 'max')
+                local f = redis.call('HMGET', jk, 'kind', 'user', 'chat', 'due', 'payload', 'attempts', 'max', 'drops')
                 if f[1] then
-                  local attempts = tonumber(f[6]) + 1
+                  -- Counts are read through tonumber with a floor: a hash edited by hand cannot make
+                  -- the claim fail (and the job come back again and again).
+                  local attempts = math.max(0, math.min(tonumber(f[6]) or 0, 1000)) + 1
                   redis.call('HSET', jk, 'state', 'leased', 'epoch', epoch, 'attempts', attempts,
                     'lease', expiry, 'worker', ARGV[4])
                   redis.call('ZADD', leasedKey, expiry, id)
-                  for _, v in ipairs({id, f[1], f[2], f[3], f[4], f[5], attempts, f[7]}) do
+                  for _, v in ipairs({id, f[1], f[2], f[3], f[4], f[5], attempts, f[7], f[8] or '0'}) do
                     out[#out + 1] = v
                   end
                 end
@@ -131,7 +134,8 @@ enum JobScripts {
             return lost
             """)
 
-    /// ARGV: P epoch retention_ms, then per job: id action(ack|retry|dead|release) delay_ms reason
+    /// ARGV: P epoch retention_ms, then per job: id action(ack|retry|dead|release|drop|dropretry) delay_ms reason.
+    /// `drop` is a release that counts a dropped delivery; `dropretry` a retry that does.
     /// → per job 1 (done), 0 (refused: not leased under this epoch), -1 (no such job: cancelled).
     static let complete = RedisScript(
         name: "jobs-complete",
@@ -160,16 +164,18 @@ enum JobScripts {
                   redis.call('RENAME', jk, P .. ':deadjob:' .. id)
                   redis.call('ZADD', P .. ':dead', now, id)
                   redis.call('SET', P .. ':done:' .. id, f[5], 'PX', retention)
-                elseif action == 'retry' then
+                elseif action == 'retry' or action == 'dropretry' then
                   local due = now + delay
                   redis.call('HSET', jk, 'state', 'scheduled', 'due', due, 'error', reason)
+                  if action == 'dropretry' then redis.call('HINCRBY', jk, 'drops', 1) end
                   redis.call('ZADD', P .. ':due', due, id)
                   if wake == nil or due < wake then wake = due end
-                else -- release: back to due at its due time, the attempt not counted
+                else -- release (or drop): back to due at its due time, the attempt not counted
                   redis.call('HSET', jk, 'state', 'scheduled')
                   redis.call('HINCRBY', jk, 'attempts', -1)
-                  redis.call('ZADD', P .. ':due', f[5], id)
-                  local due = tonumber(f[5])
+                  if action == 'drop' then redis.call('HINCRBY', jk, 'drops', 1) end
+                  local due = tonumber(f[5]) or now
+                  redis.call('ZADD', P .. ':due', due, id)
                   if wake == nil or due < wake then wake = due end
                 end
                 out[#out + 1] = 1
@@ -291,6 +297,24 @@ enum JobScripts {
               end
             end
             return out
+            """)
+
+    /// ARGV: P max_age_ms max_count → how many dead letters were removed: those dead longer than
+    /// `max_age_ms`, and the oldest beyond the newest `max_count` (at most 1,000 per call).
+    static let trimDead = RedisScript(
+        name: "jobs-trim-dead",
+        source: now + """
+
+            local P, age, keep = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+            local deadKey = P .. ':dead'
+            local ids = redis.call('ZRANGEBYSCORE', deadKey, '-inf', now - age, 'LIMIT', 0, 1000)
+            local extra = redis.call('ZCARD', deadKey) - keep
+            if extra > #ids then ids = redis.call('ZRANGE', deadKey, 0, math.min(extra, 1000) - 1) end
+            for _, id in ipairs(ids) do
+              redis.call('ZREM', deadKey, id)
+              redis.call('DEL', P .. ':deadjob:' .. id)
+            end
+            return #ids
             """)
 
     /// ARGV: P → {scheduled, due_now, leased, dead, now}.

@@ -141,19 +141,22 @@ public struct JobStore: Sendable {
                 RedisArgument(worker),
             ])
         guard let values = reply.array, values.count >= 3, let now = values[0].int, let epoch = values[1].int,
-            let next = values[2].int, (values.count - 3) % 8 == 0
+            let next = values[2].int, (values.count - 3) % 9 == 0
         else { throw JobStoreError(.unexpectedReply, "claim replied \(reply)") }
         var jobs: [ClaimedJob] = []
-        jobs.reserveCapacity((values.count - 3) / 8)
+        jobs.reserveCapacity((values.count - 3) / 9)
         var index = 3
         while index < values.count {
-            let f = values[index..<index + 8].map(Self.text)
-            index += 8
+            let f = values[index..<index + 9].map(Self.text)
+            index += 9
+            // The hash is outside data (anything may have written Redis): values are brought into
+            // the ranges the store itself writes, so no later arithmetic on them can overflow.
+            let maxAttempts = min(max(Int(f[7]) ?? 1, 1), 100)
             jobs.append(
                 ClaimedJob(
                     id: f[0], epoch: epoch, kind: f[1], userID: Int64(f[2]) ?? 0, chatID: Int64(f[3]) ?? 0,
-                    dueAtMs: Int64(f[4]) ?? 0, attempt: Int(f[6]) ?? 1, maxAttempts: Int(f[7]) ?? 1,
-                    payload: Self.decodePayload(f[5])))
+                    dueAtMs: min(max(Int64(f[4]) ?? now, 0), now), attempt: min(max(Int(f[6]) ?? 1, 1), 1001),
+                    maxAttempts: maxAttempts, payload: Self.decodePayload(f[5]), drops: min(max(Int(f[8]) ?? 0, 0), 1000)))
         }
         return ClaimBatch(epoch: epoch, jobs: jobs, serverNowMs: now, nextDueMs: next < 0 ? nil : next)
     }
@@ -188,6 +191,9 @@ public struct JobStore: Sendable {
             case .retry(let after, let reason):
                 args += ["retry", RedisArgument(max(0, after.milliseconds)), RedisArgument(reason)]
             case .deadLetter(let reason): args += ["dead", 0, RedisArgument(reason)]
+            case .dropped: args += ["drop", 0, ""]
+            case .droppedRetry(let after, let reason):
+                args += ["dropretry", RedisArgument(max(0, after.milliseconds)), RedisArgument(reason)]
             }
         }
         let reply = try await run(JobScripts.complete, args)
@@ -213,6 +219,15 @@ public struct JobStore: Sendable {
         else { throw JobStoreError(.unexpectedReply, "recover replied \(reply)") }
         return LeaseRecovery(
             recovered: Int(recovered), deadLettered: Int(dead), nextExpiryMs: next < 0 ? nil : next, serverNowMs: now)
+    }
+
+    /// Removes dead letters older than `maxAge` and the oldest beyond the newest `maxCount`
+    /// (up to 1,000 per call); returns how many.
+    public func trimDeadLetters(maxAge: Duration, maxCount: Int = 100_000) async throws(JobStoreError) -> Int {
+        let reply = try await run(
+            JobScripts.trimDead,
+            [RedisArgument(prefix), RedisArgument(max(1, maxAge.milliseconds)), RedisArgument(max(0, maxCount))])
+        return Int(reply.int ?? 0)
     }
 
     // MARK: Inspection

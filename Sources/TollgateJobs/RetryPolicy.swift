@@ -4,25 +4,26 @@ import TollgateIPC
 /// Turns the gateway's answer for one delivery into a ``JobCompletion`` — pure, no clock.
 ///
 /// Retries back off exponentially with equal jitter (`base · 2^(attempt-1)`, capped, drawn from
-/// the upper half), and never sooner than the gateway's `retry_after_ms`. A job that used its last
-/// attempt is dead-lettered instead, with the reason.
+/// the upper half), and never sooner than the gateway's `retry_after_ms` — itself no later than the
+/// cap (a peer's number is advice). A job that used its last attempt is dead-lettered instead, with
+/// the reason.
 public struct RetryPolicy: Sendable, Equatable {
     public var base: Duration
     public var cap: Duration
 
+    /// Out-of-range values are brought into range (a base of at least 1 ms, a cap of at least the base).
     public init(base: Duration = .seconds(1), cap: Duration = .seconds(600)) {
-        precondition(base > .zero && cap >= base)
-        self.base = base
-        self.cap = cap
+        self.base = max(base, .milliseconds(1))
+        self.cap = max(cap, self.base)
     }
 
     /// The delay before attempt `attempt + 1`; `unit` in `0...1` picks the jitter (injected for tests).
     public func delay(afterAttempt attempt: Int, retryAfter: Duration?, unit: Double) -> Duration {
-        let exponent = Double(max(0, min(attempt - 1, 40)))
+        let exponent = Double(min(max(attempt, 1), 41) - 1)
         let ceiling = min(base.seconds * pow(2, exponent), cap.seconds)
         let jittered = Duration.seconds(ceiling / 2 + ceiling / 2 * min(max(unit, 0), 1))
         guard let retryAfter else { return jittered }
-        return max(jittered, retryAfter)
+        return max(jittered, min(retryAfter, cap))
     }
 
     /// What to do with `job` after the gateway answered `result`.
@@ -38,7 +39,8 @@ public struct RetryPolicy: Sendable, Equatable {
                 return .deadLetter(reason: "retry: \(detail) (attempt \(job.attempt) of \(job.maxAttempts))")
             }
             let after = delay(
-                afterAttempt: job.attempt, retryAfter: result.retryAfterMs.map { .milliseconds(max(0, $0)) }, unit: unit)
+                afterAttempt: job.attempt, retryAfter: result.retryAfterMs.map { .milliseconds(min(max(0, $0), cap.milliseconds)) },
+                unit: unit)
             return .retry(after: after, reason: detail)
         }
     }

@@ -16,6 +16,8 @@ public final class DispatchCounters: Sendable {
     public let redisFailures = Atomic<Int>(0)
     public let wakeUps = Atomic<Int>(0)
     public let inFlight = Atomic<Int>(0)
+    /// Jobs delivered alone whose delivery dropped the gateway's connection again (charged).
+    public let poisonSuspects = Atomic<Int>(0)
     /// Milliseconds between a job's due time and its claim, of the last claimed job.
     public let lastLatenessMs = Atomic<Int>(0)
 
@@ -28,7 +30,7 @@ public final class DispatchCounters: Sendable {
             "jobs_acked_total": v(acked), "jobs_retried_total": v(retried), "jobs_dead_lettered_total": v(deadLettered),
             "jobs_released_total": v(released), "jobs_refused_total": v(refused), "deliver_batches_total": v(batchesSent),
             "gateway_failures_total": v(gatewayFailures), "jobs_redis_failures_total": v(redisFailures),
-            "jobs_wakeups_total": v(wakeUps),
+            "jobs_wakeups_total": v(wakeUps), "jobs_dropped_alone_total": v(poisonSuspects),
         ]
     }
 }

@@ -128,7 +128,7 @@ public final class JobDispatcher: Service, Sendable {
             }
             counters.claimed.add(batch.jobs.count, ordering: .relaxed)
             if let last = batch.jobs.last {
-                counters.lastLatenessMs.store(Int(max(0, batch.serverNowMs - last.dueAtMs)), ordering: .relaxed)
+                counters.lastLatenessMs.store(Int(max(0, batch.serverNowMs.saturatingMinus(last.dueAtMs))), ordering: .relaxed)
             }
             group.addTask {
                 self.counters.inFlight.add(1, ordering: .relaxed)
@@ -146,7 +146,7 @@ public final class JobDispatcher: Service, Sendable {
     /// Sleeps until the next due time (server clock `nextDue`), at most ``maxIdle``, or until woken.
     private func idle(until nextDue: Int64?, serverNow: Int64, localMs: Int64) async {
         var wait = Self.maxIdle
-        if let nextDue { wait = min(wait, .milliseconds(max(0, nextDue - serverNow))) }
+        if let nextDue { wait = min(wait, .milliseconds(max(0, nextDue.saturatingMinus(serverNow)))) }
         let deadline = origin + .milliseconds(localMs) + wait
         let early = await wake.wait(until: deadline, targetMs: nextDue)
         if early { counters.wakeUps.add(1, ordering: .relaxed) }
@@ -159,58 +159,94 @@ public final class JobDispatcher: Service, Sendable {
 
     // MARK: Delivery
 
+    /// Delivers a claimed batch: in frames that fit `IPC_MAX_FRAME_BYTES` (one after another, so a
+    /// chat's jobs keep their order), a suspect job — one whose delivery dropped the gateway's
+    /// connection before — in a frame of its own. Then acks, retries or dead-letters each job by
+    /// the answer it got, and gives back the ones that got none.
     private func deliver(_ batch: ClaimBatch) async {
-        let deliveries = batch.jobs.map(\.delivery)
-        let outcome: Result<[DeliveryResult], IPCError> = await withTaskGroup(of: Result<[DeliveryResult], IPCError>?.self) {
-            group in
-            group.addTask {
-                do throws(IPCError) {
-                    return .success(try await self.gateway.deliver(deliveries, timeout: self.settings.deliverTimeout))
-                } catch {
-                    return .failure(error)
+        let plan = DeliveryPlan(batch.jobs, maxFrameBytes: settings.maxFrameBytes)
+        var results: [String: DeliveryResult] = [:]
+        for job in plan.oversized {
+            results[job.id] = DeliveryResult(
+                jobID: job.id, outcome: .failed, detail: "payload too large for a deliver frame of \(settings.maxFrameBytes) bytes")
+        }
+        var failure: (error: IPCError, frame: [ClaimedJob])?
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.keepLeases(batch) }
+            for frame in plan.frames {
+                switch await send(frame) {
+                case .success(let answered):
+                    for result in answered { results[result.jobID] = result }
+                case .failure(let error):
+                    failure = (error, frame)
                 }
+                if failure != nil { break }
             }
-            group.addTask {
-                await self.keepLeases(batch)
-                return nil
-            }
-            var result: Result<[DeliveryResult], IPCError> = .failure(IPCError(.cancelled, "no answer"))
-            for await value in group {
-                if let value {
-                    result = value
-                    group.cancelAll()
-                }
-            }
-            return result
+            group.cancelAll()
         }
         counters.batchesSent.add(1, ordering: .relaxed)
-        switch outcome {
-        case .success(let results):
+        guard let (error, frame) = failure else {
             gate.withLock { $0.succeeded() }
             await finish(batch, results: results)
-        case .failure(let error) where Self.isTransport(error):
+            return
+        }
+        let answered = batch.jobs.filter { results[$0.id] != nil }
+        if !answered.isEmpty { gate.withLock { $0.succeeded() } }
+        let policy = settings.retryPolicy
+        var items: [(id: String, completion: JobCompletion)] = answered.map { job in
+            (job.id, policy.completion(for: results[job.id]!, job: job, unit: .random(in: 0...1)))
+        }
+        let unanswered = batch.jobs.filter { results[$0.id] == nil }
+        if Self.isTransport(error) {
             counters.gatewayFailures.add(1, ordering: .relaxed)
             let unit = Double.random(in: 0...1)
             let now = self.now
             gate.withLock { $0.failed(at: now, unit: unit) }
-            logger.warning(
-                "gateway unreachable, releasing batch", metadata: ["jobs": "\(batch.jobs.count)", "error": "\(error)"])
-            await complete(batch, batch.jobs.map { ($0.id, JobCompletion.release) })
-        case .failure(let error):
-            // The gateway refused the whole batch (a bug on one side): count the attempt and back off.
-            logger.error("gateway refused the batch", metadata: ["error": "\(error)"])
-            let policy = settings.retryPolicy
-            let answer = { (job: ClaimedJob) in
-                DeliveryResult(jobID: job.id, outcome: .retry, detail: "gateway error \(error.code): \(error.message)")
+            // A connection that dropped while the gateway had the frame may be the frame's fault (a
+            // job that crashes the gateway): its jobs count a drop, and one delivered alone is
+            // charged an attempt, dead-lettered after `JOB_MAX_DROPS`. The rest is released.
+            let dropped = error.code == .connectionClosed ? Set(frame.map(\.id)) : []
+            for job in unanswered {
+                items.append((job.id, dropped.contains(job.id) ? dropCompletion(job, alone: frame.count == 1) : .release))
             }
-            await complete(batch, batch.jobs.map { ($0.id, policy.completion(for: answer($0), job: $0, unit: .random(in: 0...1))) })
+            logger.warning(
+                "gateway did not answer, giving the jobs back",
+                metadata: ["jobs": "\(unanswered.count)", "dropped": "\(dropped.count)", "error": "\(error)"])
+        } else {
+            // The gateway refused the frame (a bug on one side): count the attempt and back off.
+            logger.error("gateway refused the batch", metadata: ["error": "\(error)"])
+            for job in unanswered {
+                let answer = DeliveryResult(jobID: job.id, outcome: .retry, detail: "gateway error \(error.code): \(error.message)")
+                items.append((job.id, policy.completion(for: answer, job: job, unit: .random(in: 0...1))))
+            }
+        }
+        await complete(batch, items)
+    }
+
+    /// One frame to the gateway.
+    private func send(_ frame: [ClaimedJob]) async -> Result<[DeliveryResult], IPCError> {
+        do throws(IPCError) {
+            return .success(try await gateway.deliver(frame.map(\.delivery), timeout: settings.deliverTimeout))
+        } catch {
+            return .failure(error)
         }
     }
 
+    /// What a dropped delivery means for `job`.
+    private func dropCompletion(_ job: ClaimedJob, alone: Bool) -> JobCompletion {
+        guard alone else { return .dropped }
+        let drops = job.drops + 1
+        counters.poisonSuspects.add(1, ordering: .relaxed)
+        guard drops < settings.maxDrops, job.attempt < job.maxAttempts else {
+            return .deadLetter(
+                reason: "the gateway's connection dropped \(drops) times while it had this job (attempt \(job.attempt) of \(job.maxAttempts))")
+        }
+        let after = settings.retryPolicy.delay(afterAttempt: job.attempt, retryAfter: nil, unit: .random(in: 0...1))
+        return .droppedRetry(after: after, reason: "the gateway's connection dropped while it had this job")
+    }
+
     /// Acks, retries or dead-letters each job by the gateway's answer.
-    private func finish(_ batch: ClaimBatch, results: [DeliveryResult]) async {
-        var byID: [String: DeliveryResult] = [:]
-        for result in results { byID[result.jobID] = result }
+    private func finish(_ batch: ClaimBatch, results byID: [String: DeliveryResult]) async {
         let policy = settings.retryPolicy
         let items: [(id: String, completion: JobCompletion)] = batch.jobs.map { job in
             guard let result = byID[job.id] else {
@@ -241,6 +277,8 @@ public final class JobDispatcher: Service, Sendable {
                     case .retry: counters.retried.add(1, ordering: .relaxed)
                     case .deadLetter: counters.deadLettered.add(1, ordering: .relaxed)
                     case .release: counters.released.add(1, ordering: .relaxed)
+                    case .dropped: counters.released.add(1, ordering: .relaxed)
+                    case .droppedRetry: counters.retried.add(1, ordering: .relaxed)
                     }
                 }
                 return

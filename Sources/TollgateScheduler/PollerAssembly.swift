@@ -41,6 +41,8 @@ public struct PollerAssembly: Sendable {
 
     public init(host: ServiceHost, settings: SchedulerSettings, gateway: (any GatewayLink)? = nil) {
         self.host = host
+        var settings = settings
+        settings.maxFrameBytes = host.settings.ipcMaxFrameBytes
         self.settings = settings
         let logger = host.logger
         let keys = host.keys
@@ -67,7 +69,8 @@ public struct PollerAssembly: Sendable {
         recoverer = LeaseRecoverer(
             store: JobStore(
                 redis: .client(host.makeRedisClient(name: "recovery")), keys: keys, settings: settings.storeSettings),
-            leadership: leadership, maxInterval: min(.seconds(5), settings.lease / 2), logger: logger)
+            leadership: leadership, maxInterval: min(.seconds(5), settings.lease / 2),
+            deadLetterRetention: settings.deadLetterRetention, logger: logger)
 
         let depth = DepthCache()
         let depthStore = JobStore(redis: .pool(host.redis), keys: keys, settings: settings.storeSettings)

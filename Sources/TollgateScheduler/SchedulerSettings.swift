@@ -34,6 +34,13 @@ public struct SchedulerSettings: Sendable, Equatable {
     public var leaderLockTTL: Duration
     /// `CLUSTER_HEARTBEAT` (default 2 s): how often each instance publishes its stats snapshot.
     public var clusterHeartbeat: Duration
+    /// `IPC_MAX_FRAME_BYTES` (set by the assembly from the runtime settings): deliver frames fit it.
+    public var maxFrameBytes = 1 << 20
+    /// `JOB_MAX_DROPS`: a job delivered alone whose deliveries dropped the gateway's connection this
+    /// many times is dead-lettered (a job that crashes the gateway must not crash it for ever).
+    public var maxDrops = 3
+    /// `DEAD_LETTER_RETENTION`: dead-lettered jobs are removed after this long.
+    public var deadLetterRetention: Duration = .seconds(30 * 86400)
 
     public init(
         batchSize: Int = 100, lease: Duration = .seconds(30), maxAttempts: Int = 10,
@@ -59,7 +66,7 @@ public struct SchedulerSettings: Sendable, Equatable {
 
     /// Reads the settings, recording every problem in `r`.
     public static func read(_ r: inout ConfigReader) -> SchedulerSettings {
-        SchedulerSettings(
+        var settings = SchedulerSettings(
             batchSize: r.int("JOB_BATCH_SIZE", default: 100, range: 1...Deliver.maxBatch),
             lease: r.duration("JOB_LEASE", default: .seconds(30), min: .seconds(1), max: .seconds(3600)),
             maxAttempts: r.int("JOB_MAX_ATTEMPTS", default: 10, range: 1...100),
@@ -73,6 +80,10 @@ public struct SchedulerSettings: Sendable, Equatable {
             linger: r.duration("DISPATCH_LINGER", default: .milliseconds(5), min: .zero, max: .milliseconds(100)),
             leaderLockTTL: r.duration("LEADER_LOCK_TTL", default: .seconds(10), min: .seconds(1), max: .seconds(300)),
             clusterHeartbeat: r.duration("CLUSTER_HEARTBEAT", default: .seconds(2), min: .milliseconds(100), max: .seconds(60)))
+        settings.maxDrops = r.int("JOB_MAX_DROPS", default: 3, range: 1...100)
+        settings.deadLetterRetention = r.duration(
+            "DEAD_LETTER_RETENTION", default: .seconds(30 * 86400), min: .seconds(60), max: .seconds(3650 * 86400))
+        return settings
     }
 
     var storeSettings: JobStore.Settings { JobStore.Settings(retention: retention, defaultMaxAttempts: maxAttempts) }

@@ -331,7 +331,8 @@ import TollgateTestKit
         let payments = PaymentJobs(store: store)
         _ = try await store.schedule(reminder("reminder:42:1", user: 42, due: .after(.seconds(300))))
         _ = try await store.schedule(
-            JobSpec(id: "msg:42", kind: "message", userID: 42, chatID: 42, due: .after(.seconds(300))))
+            JobSpec(
+                id: "msg:42", kind: "message", userID: 42, chatID: 42, due: .after(.seconds(300)), payload: ["text": .string("hi")]))
         let first = try await payments.paymentConfirmed(userID: 42, chatID: 42, recordID: 7)
         #expect(first.created && first.jobID == "payment_confirmed:42:7")
         #expect(try await store.jobs(ofUser: 42).map(\.kind).sorted() == ["message", "payment_confirmed"])

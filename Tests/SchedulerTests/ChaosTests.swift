@@ -28,7 +28,7 @@ import TollgateTestKit
                         _ = try await store.schedule(
                             JobSpec(
                                 id: "chaos-\(i)", kind: "reminder", userID: Int64(i % 500), chatID: Int64(i % 500),
-                                due: .at(milliseconds: base + Int64(i) * 2)))
+                                due: .at(milliseconds: base + Int64(i) * 2), payload: ["step": .string("r")]))
                     }
                 }
             }

@@ -13,9 +13,11 @@ import TollgateTestKit
         let soon = try await ipc.call(
             Schedule(jobID: "soon", kind: "reminder", userID: 9, chatID: 9, delayMs: 200, payload: ["step": .string("r")]))
         #expect(soon.created)
-        let again = try await ipc.call(Schedule(jobID: "soon", kind: "reminder", userID: 9, chatID: 9, delayMs: 5))
+        let again = try await ipc.call(
+            Schedule(jobID: "soon", kind: "reminder", userID: 9, chatID: 9, delayMs: 5, payload: ["step": .string("r")]))
         #expect(!again.created && again.dueAtMs == soon.dueAtMs)
-        _ = try await ipc.call(Schedule(jobID: "gone", kind: "message", userID: 9, chatID: 9, delayMs: 60_000))
+        _ = try await ipc.call(
+            Schedule(jobID: "gone", kind: "message", userID: 9, chatID: 9, delayMs: 60_000, payload: ["text": .string("hi")]))
         #expect(try await ipc.call(UserJobs(userID: 9)).jobs.map(\.jobID) == ["soon", "gone"])
         #expect(try await ipc.call(Cancel(jobID: "gone")).cancelled == 1)
         do {
@@ -26,7 +28,9 @@ import TollgateTestKit
         }
         for i in 0..<100 {
             _ = try await cluster.store.schedule(
-                JobSpec(id: "bulk-\(i)", kind: "reminder", userID: Int64(i), chatID: Int64(i), due: .after(.milliseconds(300))))
+                JobSpec(
+                    id: "bulk-\(i)", kind: "reminder", userID: Int64(i), chatID: Int64(i), due: .after(.milliseconds(300)),
+                    payload: ["step": .string("r")]))
         }
         let all = await eventually(timeout: .seconds(15)) { cluster.gateway.deliveredCounts.count == 101 }
         #expect(all, "\(cluster.gateway.deliveredCounts.count) delivered\n\(cluster.logs())")
@@ -54,7 +58,9 @@ import TollgateTestKit
         try await cluster.start(1)
         for i in 0..<30 {
             _ = try await cluster.store.schedule(
-                JobSpec(id: "wait-\(i)", kind: "reminder", userID: 1, chatID: 1, due: .after(.zero), maxAttempts: 1))
+                JobSpec(
+                    id: "wait-\(i)", kind: "reminder", userID: 1, chatID: 1, due: .after(.zero), payload: ["step": .string("r")],
+                    maxAttempts: 1))
         }
         try await Task.sleep(for: .seconds(3))
         let during = try await cluster.stats(1)
@@ -79,7 +85,7 @@ import TollgateTestKit
     @Test func gatewayOutcomesRetryAndDeadLetter() async throws {
         let cluster = try await PollerCluster(environment: ["JOB_RETRY_BASE": "50ms", "JOB_RETRY_CAP": "200ms"])
         cluster.gateway.setAnswer { d in
-            switch d.payload["mode"] {
+            switch d.payload["step"] {
             case .string("fail"): DeliveryResult(jobID: d.jobID, outcome: .failed, detail: "unknown step")
             case .string("retry") where d.attempt < 3: DeliveryResult(jobID: d.jobID, outcome: .retry, retryAfterMs: 100)
             case .string("never"): DeliveryResult(jobID: d.jobID, outcome: .retry, detail: "flood")
@@ -89,12 +95,12 @@ import TollgateTestKit
         try await cluster.start(1)
         let store = cluster.store
         _ = try await store.schedule(
-            JobSpec(id: "f", kind: "reminder", userID: 1, chatID: 1, due: .after(.zero), payload: ["mode": .string("fail")]))
+            JobSpec(id: "f", kind: "reminder", userID: 1, chatID: 1, due: .after(.zero), payload: ["step": .string("fail")]))
         _ = try await store.schedule(
-            JobSpec(id: "r", kind: "reminder", userID: 1, chatID: 1, due: .after(.zero), payload: ["mode": .string("retry")]))
+            JobSpec(id: "r", kind: "reminder", userID: 1, chatID: 1, due: .after(.zero), payload: ["step": .string("retry")]))
         _ = try await store.schedule(
             JobSpec(
-                id: "n", kind: "reminder", userID: 1, chatID: 1, due: .after(.zero), payload: ["mode": .string("never")],
+                id: "n", kind: "reminder", userID: 1, chatID: 1, due: .after(.zero), payload: ["step": .string("never")],
                 maxAttempts: 2))
         let settled = await eventually(timeout: .seconds(15)) {
             (try? await store.depth()) == JobDepth(scheduled: 0, dueNow: 0, leased: 0, dead: 2)
@@ -116,7 +122,9 @@ import TollgateTestKit
         let base = WallClock.epochMilliseconds() + 500
         for i in 0..<600 {
             _ = try await cluster.store.schedule(
-                JobSpec(id: "aof-\(i)", kind: "reminder", userID: Int64(i), chatID: Int64(i), due: .at(milliseconds: base + Int64(i) * 5)))
+                JobSpec(
+                    id: "aof-\(i)", kind: "reminder", userID: Int64(i), chatID: Int64(i),
+                    due: .at(milliseconds: base + Int64(i) * 5), payload: ["step": .string("r")]))
         }
         try await Task.sleep(for: .milliseconds(1500))
         cluster.redis.kill9()  // the AOF (appendfsync always) has every acknowledged write

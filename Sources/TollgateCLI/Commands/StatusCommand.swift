@@ -18,8 +18,14 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
-    @Option(help: "Seconds to wait for each service.")
+    @Option(help: "Seconds to wait for each service (0.1 to 3600).")
     var timeout: Double = 5
+
+    func validate() throws {
+        guard timeout.isFinite, (0.1...3600).contains(timeout) else {
+            throw ValidationError("--timeout must be a number of seconds from 0.1 to 3600")
+        }
+    }
 
     struct ServiceStatus: Codable {
         var service: String

@@ -50,6 +50,8 @@ enum StatusTable {
     }
 
     static func duration(_ seconds: Double) -> String {
+        // From a peer's stats (or a snapshot in Redis): any number, shown without trapping.
+        guard seconds.isFinite, seconds >= 0, seconds < 1e15 else { return "?" }
         let s = Int(seconds)
         if s < 120 { return "\(s)s" }
         if s < 7200 { return "\(s / 60)m" }

@@ -42,7 +42,7 @@ public struct ConfigSource: Sendable {
     /// The content of `$CREDENTIALS_DIRECTORY/<name>`, trailing newline trimmed.
     public func credential(_ name: String) -> String? {
         guard let dir = credentialsDirectory, !dir.isEmpty else { return nil }
-        guard let data = FileManager.default.contents(atPath: dir + "/" + name) else { return nil }
+        guard case .success(let data) = BoundedFile.read(dir + "/" + name, maxBytes: 64 * 1024) else { return nil }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? nil : text
     }
@@ -50,8 +50,11 @@ public struct ConfigSource: Sendable {
     struct FileProblems: Error { var list: [String] }
 
     static func parseFile(at path: String) -> Result<[String: String], FileProblems> {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return .failure(FileProblems(list: ["TOLLGATE_CONFIG: cannot read config file \(path)"]))
+        let data: [UInt8]
+        switch BoundedFile.read(path, maxBytes: 1 << 20) {
+        case .success(let bytes): data = bytes
+        case .failure(let why):
+            return .failure(FileProblems(list: ["TOLLGATE_CONFIG: config file \(path): \(why)"]))
         }
         return parse(String(decoding: data, as: UTF8.self), name: path)
     }

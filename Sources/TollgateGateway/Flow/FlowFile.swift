@@ -45,10 +45,12 @@ public struct FlowFileError: Error, Sendable, CustomStringConvertible {
 /// Anything unknown, mistyped or out of range is refused, naming the line.
 public enum FlowFile {
     public static func load(path: String) throws(FlowFileError) -> FlowDefinition {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FlowFileError(file: path, line: nil, reason: "cannot read the file")
+        let data: [UInt8]
+        switch BoundedFile.read(path, maxBytes: 1 << 20) {
+        case .success(let bytes): data = bytes
+        case .failure(let why): throw FlowFileError(file: path, line: nil, reason: "cannot read the file: \(why)")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: data, as: UTF8.self) else {
             throw FlowFileError(file: path, line: nil, reason: "not UTF-8 text")
         }
         let directory = (path as NSString).deletingLastPathComponent

@@ -48,6 +48,8 @@ struct FlowNodeReader {
             throw fail(node, "\(path): '\(raw)' is not a duration like 30s, 5m or 48h")
         }
         guard value >= min else { throw fail(node, "\(path) must be at least \(DurationParser.format(min))") }
+        // A flow's delays become job due times and watch expiries: a year is the most any means.
+        guard value <= .seconds(365 * 86400) else { throw fail(node, "\(path) must be at most 365d") }
         return value
     }
 
@@ -88,10 +90,12 @@ struct FlowNodeReader {
         }
         if value.hasPrefix("https://") || value.hasPrefix("http://") { return .url(value) }
         let full = value.hasPrefix("/") ? value : baseDirectory + "/" + value
-        guard let data = FileManager.default.contents(atPath: full) else {
-            throw fail(node, "\(path): cannot read media file \(full)")
+        let data: [UInt8]
+        switch BoundedFile.read(full, maxBytes: 50 << 20) {
+        case .success(let bytes): data = bytes
+        case .failure(.tooLarge): throw fail(node, "\(path): \(full) is over Telegram's 50 MB upload limit")
+        case .failure(let why): throw fail(node, "\(path): cannot read media file \(full): \(why)")
         }
-        guard data.count <= 50 << 20 else { throw fail(node, "\(path): \(full) is over Telegram's 50 MB upload limit") }
         let name = (full as NSString).lastPathComponent
         return .upload(FileUpload(filename: name, contentType: Self.contentType(name), bytes: Array(data)))
     }

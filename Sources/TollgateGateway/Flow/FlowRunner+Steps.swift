@@ -79,11 +79,12 @@ extension FlowRunner {
         case .scheduleReminders:
             let cycle = context.cycle ?? 0
             for reminder in flow.reminders {
+                let work = DueWork.reminder(step: reminder.step, cycle: cycle)
                 _ = try await poller.schedule(
                     Schedule(
-                        jobID: "reminder:\(context.user.userID):\(cycle):\(reminder.step)", kind: "reminder",
+                        jobID: "reminder:\(context.user.userID):\(cycle):\(reminder.step)", kind: work.kind,
                         userID: context.user.userID, chatID: context.user.chatID, delayMs: reminder.delay.milliseconds,
-                        payload: ["step": .string(reminder.step), "cycle": .number(Double(cycle))]))
+                        payload: work.payload))
             }
             return .next(result: "", sent: false)
 

@@ -29,8 +29,13 @@ public struct UpdateJournal: Sendable {
     public let group = "processors"
     public let consumer = "processor"
     public let dedupWindow: Duration
+    /// How long a dead-lettered update is kept (`DEAD_LETTER_RETENTION`; at most the newest 10,000).
+    public let deadLetterRetention: Duration
 
-    public init(keys: KeySpace, dedupWindow: Duration = .seconds(48 * 3600)) {
+    public init(
+        keys: KeySpace, dedupWindow: Duration = .seconds(48 * 3600), deadLetterRetention: Duration = .seconds(30 * 86400)
+    ) {
+        self.deadLetterRetention = deadLetterRetention
         self.keys = keys
         self.stream = keys("gw", "in", "stream")
         self.offsetKey = keys("gw", "in", "offset")
@@ -101,14 +106,39 @@ public struct UpdateJournal: Sendable {
     }
 
     /// The update cannot be handled (after many attempts): keep it aside for an operator, and ack.
+    ///
+    /// The dead list (`<prefix>:gw:in:dead`, newest first) holds `<ms>\t<reason>\t<update JSON>`:
+    /// at most 10,000 entries, none older than ``deadLetterRetention`` (trimmed as entries are added).
     public func deadLetter(_ entry: Entry, reason: String, on redis: RedisClient) async throws(RedisError) {
-        _ = try await redis.pipeline([
-            ["LPUSH", RedisArgument(deadKey), RedisArgument(Array("\(reason)\t".utf8) + entry.json)],
-            ["LTRIM", RedisArgument(deadKey), 0, 9999],
-            ["XACK", RedisArgument(stream), RedisArgument(group), RedisArgument(entry.id)],
-            ["XDEL", RedisArgument(stream), RedisArgument(entry.id)],
-        ])
+        let reason = String(reason.prefix(500)).replacingOccurrences(of: "\t", with: " ")
+        _ = try await redis.evaluate(
+            Self.deadLetterScript, keys: [RedisArgument(deadKey), RedisArgument(stream)],
+            args: [
+                RedisArgument(Array("\(reason)\t".utf8) + entry.json), RedisArgument(max(1, deadLetterRetention.milliseconds)),
+                RedisArgument(group), RedisArgument(entry.id),
+            ])
     }
+
+    /// KEYS: dead list, stream; ARGV: "reason\tjson", retention ms, group, entry id.
+    static let deadLetterScript = RedisScript(
+        name: "gw-dead-letter",
+        source: """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            redis.call('LPUSH', KEYS[1], now .. '\t' .. ARGV[1])
+            redis.call('LTRIM', KEYS[1], 0, 9999)
+            local oldest = now - tonumber(ARGV[2])
+            for _ = 1, 100 do
+              local last = redis.call('LINDEX', KEYS[1], -1)
+              if not last then break end
+              local at = tonumber(string.match(last, '^(%d+)\t'))
+              if at ~= nil and at >= oldest then break end
+              redis.call('RPOP', KEYS[1])
+            end
+            redis.call('XACK', KEYS[2], ARGV[3], ARGV[4])
+            redis.call('XDEL', KEYS[2], ARGV[4])
+            return 1
+            """)
 
     /// Entries recorded and not yet acknowledged.
     public func backlog(_ redis: RedisClient) async throws(RedisError) -> Int {

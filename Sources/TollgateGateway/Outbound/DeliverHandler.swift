@@ -60,24 +60,20 @@ public final class DeliverHandler: Sendable {
     public var stats: Counters { counters.withLock { $0 } }
 
     func deliver(_ d: Delivery) async -> DeliveryResult {
+        // The payload is outside data (stored in Redis, sent by a peer): read through its kind's
+        // shape; one that does not fit can never be shown and is dead-lettered with the reason.
+        let work: DueWork
+        do throws(IPCError) {
+            work = try DueWork(kind: d.kind, payload: d.payload)
+        } catch {
+            return DeliveryResult(jobID: d.jobID, outcome: .failed, detail: error.message)
+        }
         let event: FlowEvent
-        switch d.kind {
-        case "reminder":
-            guard case .string(let step)? = d.payload["step"] else {
-                return DeliveryResult(jobID: d.jobID, outcome: .failed, detail: "reminder without payload.step")
-            }
-            var cycle: Int64?
-            if case .number(let n)? = d.payload["cycle"] { cycle = Int64(n) }
-            event = .reminder(step: step, cycle: cycle)
-        case "payment_confirmed": event = .paymentConfirmed
-        case "payment_expired": event = .paymentExpired
-        case "message":
-            guard case .string(let text)? = d.payload["text"], !text.isEmpty, text.utf16.count <= 4096 else {
-                return DeliveryResult(jobID: d.jobID, outcome: .failed, detail: "message without a valid payload.text")
-            }
-            event = .message(text)
-        default:
-            return DeliveryResult(jobID: d.jobID, outcome: .failed, detail: "unknown kind '\(d.kind)'")
+        switch work {
+        case .reminder(let step, let cycle): event = .reminder(step: step, cycle: cycle)
+        case .paymentConfirmed: event = .paymentConfirmed
+        case .paymentExpired: event = .paymentExpired
+        case .message(let text): event = .message(text)
         }
         let user = FlowUser(userID: d.userID, chatID: d.chatID, firstName: "")
         do {

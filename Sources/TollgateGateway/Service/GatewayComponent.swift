@@ -57,7 +57,7 @@ public enum GatewayComponent {
             engine: FlowEngine(flow: config.flow), journal: EffectJournal(redis: host.redis, keys: keys), states: states,
             sender: sender, telegram: telegram, directory: dependencies.directory,
             poller: PollerLink(client: ipc, logger: logger), logger: logger)
-        let journal = UpdateJournal(keys: keys)
+        let journal = UpdateJournal(keys: keys, deadLetterRetention: config.deadLetterRetention)
         let processor = UpdateProcessor(
             journal: journal, runner: runner,
             inboundLimit: InboundLimit(redis: host.redis, keys: keys, limit: config.inboundLimit, window: config.inboundWindow),

@@ -38,6 +38,8 @@ public struct GatewayConfiguration: Sendable {
     public var groupRatePerMinute: Double
     public var sendRetryDelays: [Duration]
     public var maxRetryAfter: Duration = .seconds(3600)
+    /// `DEAD_LETTER_RETENTION`: how long a dead-lettered update is kept.
+    public var deadLetterRetention: Duration = .seconds(30 * 86400)
     public var inboundLimit: Int
     public var inboundWindow: Duration
     public var stateTTL: Duration?
@@ -106,6 +108,8 @@ public struct GatewayConfiguration: Sendable {
             globalRate: global, chatRate: chat, groupRatePerMinute: group, sendRetryDelays: delays, inboundLimit: inbound,
             inboundWindow: window, stateTTL: ttl == .zero ? nil : ttl, workers: workers)
         config.maxRetryAfter = maxRetryAfter
+        config.deadLetterRetention = r.duration(
+            "DEAD_LETTER_RETENTION", default: .seconds(30 * 86400), min: .seconds(60), max: .seconds(3650 * 86400))
         return config
     }
 

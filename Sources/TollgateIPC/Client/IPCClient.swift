@@ -148,7 +148,8 @@ final class IPCClientConnection: Sendable {
         let promise = loop.makePromise(of: [UInt8].self)
         let handler = self.handler
         let channel = self.channel
-        let amount = TimeAmount.nanoseconds(Int64(timeout.seconds * 1e9))
+        let (seconds, atto) = timeout.components
+        let amount = TimeAmount.nanoseconds(seconds.saturatingTimes(1_000_000_000).saturatingPlus(atto / 1_000_000_000))
         loop.execute {
             handler.value.register(id: id, promise: promise, timeout: amount, on: loop)
             channel.writeAndFlush(ByteBuffer(bytes: payload)).whenFailure { error in

@@ -1,3 +1,5 @@
+import TollgateCore
+
 /// `deliver` (served by bot-gateway): due jobs from a poller, to be shown to users.
 ///
 /// The gateway answers one ``DeliveryResult`` per delivery, in order. It acks a job (`delivered`,
@@ -96,5 +98,25 @@ public struct DeliveryResult: Codable, Sendable, Equatable {
         case outcome
         case retryAfterMs = "retry_after_ms"
         case detail
+    }
+}
+
+extension Delivery {
+    /// An upper bound of this delivery's size in a `deliver` frame, in bytes, computed without
+    /// encoding it: every string counted as if each byte needed a six-byte `\u00XX` escape.
+    public var encodedSizeBound: Int {
+        var total = 160 + 6 * jobID.utf8.count + 6 * kind.utf8.count
+        for (key, value) in payload { total = total.saturatingPlus(6 * key.utf8.count + 8 + Self.bound(value)) }
+        return total
+    }
+
+    private static func bound(_ value: JSONValue) -> Int {
+        switch value {
+        case .null, .bool: return 5
+        case .number: return 32
+        case .string(let s): return 2 + 6 * s.utf8.count
+        case .array(let a): return a.reduce(2) { $0.saturatingPlus(1 + bound($1)) }
+        case .object(let o): return o.reduce(2) { $0.saturatingPlus(8 + 6 * $1.key.utf8.count + bound($1.value)) }
+        }
     }
 }

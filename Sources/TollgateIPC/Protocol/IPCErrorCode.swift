@@ -21,6 +21,8 @@ public struct IPCErrorCode: RawRepresentable, Codable, Hashable, Sendable, Custo
     public static let unsupportedVersion = Self(rawValue: "unsupported_version")
     public static let unknownType = Self(rawValue: "unknown_type")
     public static let invalidRequest = Self(rawValue: "invalid_request")
+    /// A job's `payload` does not have its kind's shape (`details.field` names the member).
+    public static let invalidPayload = Self(rawValue: "invalid_payload")
     public static let notFound = Self(rawValue: "not_found")
     public static let conflict = Self(rawValue: "conflict")
     public static let rateLimited = Self(rawValue: "rate_limited")

@@ -76,7 +76,8 @@ struct Supervisor {
 
         // 2. Alive: watchdog, status, health.
         let pingEvery = notifier.recommendedPingInterval ?? .seconds(1)
-        let tick = min(pingEvery, .seconds(1))
+        // WATCHDOG_USEC comes from the environment: a tiny one must not make this loop spin.
+        let tick = max(min(pingEvery, .seconds(1)), .milliseconds(50))
         var lastStatus = ContinuousClock.now
         var lastRedisCheck = ContinuousClock.now
         var withheldReported = false
