@@ -12,6 +12,7 @@ public final class RedisServer: @unchecked Sendable {
     public let port: Int
     public let directory: String
     public let appendOnly: Bool
+    public let arguments: [String]
     /// The `requirepass` password, if the server was started with one.
     public let password: String?
     /// The Unix socket the server also listens on, if started with `unixSocket: true`.
@@ -34,7 +35,12 @@ public final class RedisServer: @unchecked Sendable {
     /// - Parameters:
     ///   - password: started with `--requirepass` (clients must `AUTH`).
     ///   - unixSocket: also listen on `<directory>/redis.sock` (mode 700).
-    public init(appendOnly: Bool = false, port: Int? = nil, password: String? = nil, unixSocket: Bool = false) throws {
+    ///   - arguments: more `redis-server` options, after the defaults (`["--appendfsync", "everysec"]`).
+    public init(
+        appendOnly: Bool = false, port: Int? = nil, password: String? = nil, unixSocket: Bool = false,
+        arguments: [String] = []
+    ) throws {
+        self.arguments = arguments
         self.port = port ?? TestNetwork.freePort()
         self.directory = TestNetwork.temporaryDirectory(prefix: "redis")
         self.appendOnly = appendOnly
@@ -59,7 +65,7 @@ public final class RedisServer: @unchecked Sendable {
             "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning",
             "--logfile", "",
         ] + (password.map { ["--requirepass", $0] } ?? [])
-            + (socketPath.map { ["--unixsocket", $0, "--unixsocketperm", "700"] } ?? [])
+            + (socketPath.map { ["--unixsocket", $0, "--unixsocketperm", "700"] } ?? []) + arguments
         let p = try ChildProcess(exe, args, output: directory + "/redis.log")
         process = p
         let up = TestNetwork.waitUntil(timeout: .seconds(10)) { TestNetwork.isListening(port: port) || !p.isRunning }

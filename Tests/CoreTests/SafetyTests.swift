@@ -105,9 +105,9 @@ import Testing
         try await SlicedSleep.$progress.withValue({ beats.add(1, ordering: .relaxed) }) {
             try await SlicedSleep.sleep(for: .milliseconds(2500))
         }
-        // Slices of 1 s: a beat after the first and the second (one only if a slice overran by
-        // half a second on a loaded machine), none after the last.
-        #expect((1...2).contains(beats.load(ordering: .relaxed)))
+        // Slices of at most 1 s, a beat after each: three on time, fewer if a loaded machine let a
+        // slice overrun — never none.
+        #expect((1...3).contains(beats.load(ordering: .relaxed)))
     }
 
     @Test func cancellationEndsALongWaitWithinASlice() async {

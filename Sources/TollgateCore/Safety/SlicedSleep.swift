@@ -29,7 +29,7 @@ public enum SlicedSleep {
             let left = deadline - clock.now
             if left <= .zero { return }
             try await Task.sleep(for: min(left, slice))
-            if let progress, deadline - clock.now > .zero { await progress() }
+            if let progress { await progress() }
         }
     }
 }

@@ -84,8 +84,11 @@ public enum GatewayComponent {
             let r = WebhookReceiver(path: path, secret: secret, journal: journal, redis: host.redis, logger: logger)
             receiver = r
             let target: HTTPListenTarget = host.listenFD(named: "webhook").map { .descriptor($0.fd) } ?? listen
-            services.append(
-                HTTPServer(name: "webhook", target: target, maxBodyBytes: 1 << 20, logger: logger) { await r.handle($0) })
+            let server = HTTPServer(
+                name: "webhook", target: target, maxBodyBytes: 1 << 20, limits: host.settings.httpLimits, logger: logger
+            ) { await r.handle($0) }
+            ServiceHost.registerStats(of: server, as: "webhook", on: host.stats)
+            services.append(server)
             services.append(
                 WebhookRegistrar(
                     telegram: telegram, url: url, secret: secret, maxConnections: maxConnections,

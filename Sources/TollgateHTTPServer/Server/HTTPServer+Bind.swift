@@ -12,6 +12,7 @@ struct BoundListener {
 extension HTTPServer {
     func bindListener() async throws(HTTPServerError) -> BoundListener {
         let maxBodyBytes = self.maxBodyBytes
+        let limits = self.limits
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<NIOAsyncChannel<HTTPServerInbound, Never>> = {
@@ -19,6 +20,10 @@ extension HTTPServer {
             channel.eventLoop.makeCompletedFuture {
                 let pipeline = channel.pipeline.syncOperations
                 try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                try pipeline.addHandler(
+                    ReadDeadlineHandler(limits: limits) { [self] stage in
+                        self.counters.withLock { $0.timedOut[stage.name, default: 0] += 1 }
+                    })
                 try pipeline.addHandler(RequestAggregator(maxBodyBytes: maxBodyBytes))
                 return try NIOAsyncChannel<HTTPServerInbound, Never>(wrappingChannelSynchronously: channel)
             }

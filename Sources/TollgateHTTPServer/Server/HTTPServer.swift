@@ -49,6 +49,13 @@ public final class HTTPServer: Service, Sendable {
         public var connectionsAccepted = 0
         /// Responses written (handler responses and 413s; not the parser's 400s).
         public var requestsServed = 0
+        /// Connections closed at once because ``HTTPServerLimits/maxConnections`` were open.
+        public var connectionsRefused = 0
+        /// Connections closed for taking too long, by stage (`head`, `body`, `write`; the idle pause
+        /// between keep-alive requests counts as `head`).
+        public var timedOut: [String: Int] = [:]
+        /// Connections open now.
+        public var connectionsOpen = 0
 
         public init() {}
     }
@@ -59,6 +66,8 @@ public final class HTTPServer: Service, Sendable {
     public let target: HTTPListenTarget
     /// The largest request body accepted.
     public let maxBodyBytes: Int
+    /// Connection count and read/write deadlines.
+    public let limits: HTTPServerLimits
     let logger: Logger
     let handler: HTTPServerHandler
     let listenState = ListenState()
@@ -67,12 +76,13 @@ public final class HTTPServer: Service, Sendable {
 
     /// Creates a server; nothing is bound until ``run()``.
     public init(
-        name: String, target: HTTPListenTarget, maxBodyBytes: Int = 8 << 20, logger: Logger,
-        handler: @escaping HTTPServerHandler
+        name: String, target: HTTPListenTarget, maxBodyBytes: Int = 8 << 20, limits: HTTPServerLimits = .init(),
+        logger: Logger, handler: @escaping HTTPServerHandler
     ) {
         self.name = name
         self.target = target
         self.maxBodyBytes = maxBodyBytes
+        self.limits = limits
         self.logger = logger
         self.handler = handler
     }
@@ -112,12 +122,29 @@ public final class HTTPServer: Service, Sendable {
 
         let serverChannel = listener.channel
         let connections = self.connections
+        let limits = self.limits
         try await withThrowingDiscardingTaskGroup { group in
             try await withGracefulShutdownHandler {
                 try await serverChannel.executeThenClose { inbound in
                     for try await connection in inbound {
-                        counters.withLock { $0.connectionsAccepted += 1 }
-                        group.addTask { await self.serve(connection) }
+                        let admitted = counters.withLock { c -> Bool in
+                            c.connectionsAccepted += 1
+                            guard c.connectionsOpen < limits.maxConnections else {
+                                c.connectionsRefused += 1
+                                return false
+                            }
+                            c.connectionsOpen += 1
+                            return true
+                        }
+                        guard admitted else {
+                            // Over the limit: closed before anything is read, and counted.
+                            connection.channel.close(promise: nil)
+                            continue
+                        }
+                        group.addTask {
+                            await self.serve(connection)
+                            self.counters.withLock { $0.connectionsOpen -= 1 }
+                        }
                     }
                 }
             } onGracefulShutdown: {

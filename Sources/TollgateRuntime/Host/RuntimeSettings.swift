@@ -22,6 +22,12 @@ public struct RuntimeSettings: Sendable {
     public var ipcMaxFrameBytes: Int
     /// Ops HTTP (/health /ready /metrics /stats); nil when `off`.
     public var httpTarget: HTTPListenTarget?
+    /// Connection count and deadlines of every HTTP listener (ops, webhook): `HTTP_MAX_CONNECTIONS`,
+    /// `HTTP_HEADER_TIMEOUT`, `HTTP_BODY_TIMEOUT`, `HTTP_IDLE_TIMEOUT`, `HTTP_WRITE_TIMEOUT`.
+    public var httpLimits = HTTPServerLimits()
+    /// `REDIS_REQUIRE_DURABLE=yes`: refuse to start (exit 78) on a Redis that may lose what it
+    /// acknowledged (``RedisDurability``); otherwise such a Redis is reported and used.
+    public var requireDurableRedis = false
     /// Budget for the graceful drain after SIGTERM (`SHUTDOWN_GRACE`); units set TimeoutStopSec above it.
     public var shutdownGrace: Duration
     public var logLevel: Logger.Level
@@ -91,11 +97,21 @@ public struct RuntimeSettings: Sendable {
         let poolSize = reader.int("REDIS_POOL_SIZE", default: 4, range: 1...64)
         let hooks = reader.bool("TOLLGATE_TEST_HOOKS", default: false)
 
-        return RuntimeSettings(
+        let httpLimits = HTTPServerLimits(
+            maxConnections: reader.int("HTTP_MAX_CONNECTIONS", default: 512, range: 1...100_000),
+            headerTimeout: reader.duration("HTTP_HEADER_TIMEOUT", default: .seconds(10), min: .milliseconds(100), max: .seconds(600)),
+            bodyTimeout: reader.duration("HTTP_BODY_TIMEOUT", default: .seconds(30), min: .milliseconds(100), max: .seconds(3600)),
+            idleTimeout: reader.duration("HTTP_IDLE_TIMEOUT", default: .seconds(60), min: .milliseconds(100), max: .seconds(3600)),
+            writeTimeout: reader.duration("HTTP_WRITE_TIMEOUT", default: .seconds(30), min: .milliseconds(100), max: .seconds(3600)))
+
+        var settings = RuntimeSettings(
             kind: kind, instance: instance, redisURL: redisURL, keys: KeySpace(prefix: prefix), ipcTarget: ipcTarget,
             gatewaySocketPath: gatewaySocket, pollerSocketPath: pollerSocket, ipcMaxFrameBytes: maxFrame,
             httpTarget: httpTarget, shutdownGrace: grace, logLevel: Logger.Level(rawValue: levelName) ?? .info,
             redisPoolSize: poolSize, testHooks: hooks, listenFDs: listenFDs)
+        settings.httpLimits = httpLimits
+        settings.requireDurableRedis = reader.bool("REDIS_REQUIRE_DURABLE", default: false)
+        return settings
     }
 
     /// `off`, `host:port` (IPv4 loopback or any address), `[v6]:port`, or `unix:/path`.

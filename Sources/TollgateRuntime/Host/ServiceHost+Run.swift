@@ -16,8 +16,11 @@ extension ServiceHost {
             name: kind.name, target: settings.ipcTarget, router: makeRouter(), maxFrameBytes: settings.ipcMaxFrameBytes,
             counters: ipcCounters, logger: logger)
         let http = settings.httpTarget.map {
-            HTTPServer(name: "\(kind.name)-ops", target: $0, maxBodyBytes: 64 << 10, logger: logger, handler: OpsHandler.make(self))
+            HTTPServer(
+                name: "\(kind.name)-ops", target: $0, maxBodyBytes: 64 << 10, limits: settings.httpLimits, logger: logger,
+                handler: OpsHandler.make(self))
         }
+        if let http { Self.registerStats(of: http, as: "ops", on: stats) }
         var list: [ServiceGroupConfiguration.ServiceConfiguration] = services.map {
             .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup)
         }
@@ -43,5 +46,19 @@ extension ServiceHost {
             try await tasks.next()
         }
         await redis.close()
+    }
+
+    /// An HTTP listener's connection figures in `stats` and `/metrics`: `http_<name>_...`.
+    public static func registerStats(of server: HTTPServer, as name: String, on stats: StatsRegistry) {
+        stats.register("http-\(name)") {
+            let s = server.stats
+            var counters = [
+                "http_\(name)_connections_total": Double(s.connectionsAccepted),
+                "http_\(name)_connections_refused_total": Double(s.connectionsRefused),
+                "http_\(name)_requests_total": Double(s.requestsServed),
+            ]
+            for (stage, n) in s.timedOut { counters["http_\(name)_timeouts_\(stage)_total"] = Double(n) }
+            return StatsContribution(counters: counters, gauges: ["http_\(name)_connections_open": Double(s.connectionsOpen)])
+        }
     }
 }

@@ -33,6 +33,8 @@ public final class ServiceHost: Sendable {
     let state = Atomic<UInt8>(LifecycleState.starting.rawValue)
     let redisHealthy = Atomic<Bool>(false)
     let redisLatencyMicros = Atomic<Int>(0)
+    /// The last check of the Redis settings (``RedisDurability``), once made.
+    let redisDurability = Mutex<RedisDurability?>(nil)
     private let router = Mutex(IPCRouter())
     private let statusProviders = Mutex<[@Sendable () -> String]>([])
     private let clusterProvider = Mutex<(@Sendable () async -> [Stats.Snapshot])?>(nil)
@@ -97,6 +99,11 @@ public final class ServiceHost: Sendable {
         gauges.merge(c.gauges) { _, new in new }
         gauges["redis_up"] = redisHealthy.load(ordering: .relaxed) ? 1 : 0
         var info = c.info
+        if let durability = redisDurability.withLock({ $0 }) {
+            gauges["redis_durable"] = durability.isDurable ? 1 : 0
+            info["redis_durability"] = durability.summary
+            if let version = durability.version { info["redis_version"] = version }
+        }
         info["state"] = lifecycle.name
         if let address = httpAddress.withLock({ $0 }) { info["http"] = address }
         return Stats.Snapshot(
@@ -109,6 +116,7 @@ public final class ServiceHost: Sendable {
         var parts = [lifecycle.name]
         parts.append("ipc \(ipcCounters.connectionsOpen.load(ordering: .relaxed)) conn")
         parts.append(redisHealthy.load(ordering: .relaxed) ? "redis ok" : "redis DOWN")
+        if let durability = redisDurability.withLock({ $0 }), !durability.isDurable { parts.append("redis \(durability.summary)") }
         parts += statusProviders.withLock { $0 }.map { $0() }
         return parts.joined(separator: "; ")
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import TollgateCore
@@ -65,6 +66,7 @@ struct Supervisor {
             try? await Task.sleep(for: backoff.next())
         }
         guard !Task.isCancelled else { return }
+        await checkDurability(redis, atStart: true)
         if host.lifecycle == .starting { host.setLifecycle(.ready) }
         notifier.notify(.ready, .status(host.statusText()))
         logger.info(
@@ -80,6 +82,7 @@ struct Supervisor {
         let tick = max(min(pingEvery, .seconds(1)), .milliseconds(50))
         var lastStatus = ContinuousClock.now
         var lastRedisCheck = ContinuousClock.now
+        var lastDurabilityCheck = ContinuousClock.now
         var withheldReported = false
         while !Task.isCancelled {
             try? await Task.sleep(for: tick)
@@ -87,6 +90,10 @@ struct Supervisor {
             if now - lastRedisCheck >= .seconds(2) {
                 _ = await checkRedis(redis)
                 lastRedisCheck = now
+            }
+            if now - lastDurabilityCheck >= .seconds(60) {
+                await checkDurability(redis, atStart: false)
+                lastDurabilityCheck = now
             }
             if notifier.watchdogInterval != nil {
                 let stale = host.lifecycle == .draining ? [] : host.liveness.staleLoops()
@@ -106,6 +113,33 @@ struct Supervisor {
                 notifier.notify(.status(host.statusText()))
                 lastStatus = now
             }
+        }
+    }
+
+    /// Reads the Redis settings; logs one line when they are (or stop being) unsafe. At start,
+    /// with `REDIS_REQUIRE_DURABLE=yes`, an unsafe Redis ends the process with status 78.
+    private func checkDurability(_ redis: RedisClient, atStart: Bool) async {
+        let report = await RedisDurability.inspect(redis)
+        let previous = host.redisDurability.withLock { state -> RedisDurability? in
+            defer { state = report }
+            return state
+        }
+        if atStart, host.settings.requireDurableRedis, !report.problems.isEmpty {
+            logger.critical(
+                "refusing to start: REDIS_REQUIRE_DURABLE=yes and the Redis may lose acknowledged writes",
+                metadata: ["redis": "\(host.settings.redisURL)", "problems": "\(report.problems.joined(separator: "; "))"])
+            FileHandle.standardError.write(Data("\(host.kind.name): refusing to start: Redis \(report.summary)\n".utf8))
+            exit(ConfigError.exitCode)
+        }
+        guard previous?.summary != report.summary else { return }
+        if report.isDurable {
+            if previous != nil { logger.notice("redis settings are durable now", metadata: ["redis": "\(report.summary)"]) }
+        } else if report.uncheckable != nil {
+            logger.warning("could not check the Redis durability settings", metadata: ["redis": "\(report.summary)"])
+        } else {
+            logger.error(
+                "redis may lose acknowledged writes: updates, jobs and confirmations with them (README, \"Redis\")",
+                metadata: ["redis": "\(report.summary)"])
         }
     }
 

@@ -27,12 +27,13 @@ struct TestServer {
 func withServer<T>(
     target: HTTPListenTarget = .tcp(host: "127.0.0.1", port: 0),
     maxBodyBytes: Int = 8 << 20,
+    limits: HTTPServerLimits = .init(),
     logger: Logger = quietLogger,
     handler: @escaping HTTPServerHandler,
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
     let server = HTTPServer(
-        name: "test", target: target, maxBodyBytes: maxBodyBytes, logger: logger, handler: handler)
+        name: "test", target: target, maxBodyBytes: maxBodyBytes, limits: limits, logger: logger, handler: handler)
     let group = ServiceGroup(services: [server], logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
