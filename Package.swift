@@ -49,7 +49,10 @@ let package = Package(
         .target(name: "TollgateHTTP", dependencies: ["TollgateCore", "CCurl", "CCurlShim", log]),
         .target(
             name: "TollgateHTTPServer",
-            dependencies: ["TollgateCore", log, lifecycle, .product(name: "NIOHTTP1", package: "swift-nio")] + nio),
+            dependencies: [
+                "TollgateCore", log, lifecycle, .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ] + nio),
         .target(name: "TollgateSystemd", dependencies: ["TollgateCore", "CSystemd", log]),
         .target(
             name: "TollgateIPC",
@@ -121,6 +124,15 @@ let package = Package(
             name: "tollgate",
             dependencies: ["TollgateCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // The fuzz harnesses (scripts/fuzz drives them with libFuzzer; FuzzTests runs their corpora).
+        .target(
+            name: "TollgateFuzzing",
+            dependencies: [
+                "TollgateCore", "TollgateIPC", "TollgateJobs", "TollgateTelegram", "TollgateNocoDB", "TollgateHTTP",
+                "TollgateHTTPServer", "TollgateGateway", "TollgateRedis", log,
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ] + nio),
+
         // MARK: Test support, shared by tests and benchmarks
         .target(name: "TollgateTestKit", dependencies: ["TollgateCore", "TollgateIPC", log]),
         // Test-only (not a product): a tiny socket-activated, sd_notify-speaking process that
@@ -177,6 +189,7 @@ let package = Package(
             dependencies: [
                 "TollgateIPC", "TollgateTestKit", "TollgateHTTP", "TollgateRuntime", "TollgateSimulators", lifecycle,
             ] + nio),
+        .testTarget(name: "FuzzTests", dependencies: ["TollgateFuzzing", "TollgateTestKit"], resources: [.copy("Corpus")]),
         .testTarget(
             name: "ServiceTests",
             dependencies: [
@@ -184,3 +197,13 @@ let package = Package(
             ] + nio),
     ]
 )
+
+// The libFuzzer binary exists only for scripts/fuzz (TOLLGATE_FUZZ=1, built with
+// -sanitize=fuzzer,address): it needs libFuzzer's driver, which an ordinary build does not link.
+if Context.environment["TOLLGATE_FUZZ"] == "1" {
+    package.products.append(.executable(name: "tollgate-fuzz", targets: ["tollgate-fuzz"]))
+    package.targets += [
+        .target(name: "CFuzzer", path: "Sources/CFuzzer"),
+        .executableTarget(name: "tollgate-fuzz", dependencies: ["TollgateFuzzing", "CFuzzer"]),
+    ]
+}

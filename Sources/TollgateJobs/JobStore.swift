@@ -273,7 +273,9 @@ public struct JobStore: Sendable {
         value.string ?? value.int.map { String($0) } ?? ""
     }
 
-    static func decodePayload(_ text: String) -> [String: JSONValue] {
+    /// A payload as stored in Redis (outside data: anything may have written it), read fast and
+    /// strictly, `[:]` when it is not a JSON object.
+    public static func decodePayload(_ text: String) -> [String: JSONValue] {
         if text == "{}" { return [:] }
         if let object = PayloadParser.object(text) { return object }
         return (try? IPCCoding.decode([String: JSONValue].self, from: Array(text.utf8))) ?? [:]

@@ -44,7 +44,8 @@ struct PayloadParser {
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
                 index += 1
                 guard let element = value(depth: depth + 1) else { return nil }
-                object[key] = element
+                // The first of repeated keys counts, as in the codec and Foundation.
+                if object[key] == nil { object[key] = element }
                 skipSpace()
                 guard index < bytes.count else { return nil }
                 if bytes[index] == UInt8(ascii: ",") {
@@ -96,19 +97,40 @@ struct PayloadParser {
         return result
     }
 
+    /// A number by RFC 8259's grammar — `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` —
+    /// nothing more lenient (no `01`, `1.`, `.5`, `+1`): what the codec refuses, this refuses.
     private mutating func number() -> JSONValue? {
         let start = index
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-        while index < bytes.count {
-            let b = bytes[index]
-            guard (b >= 0x30 && b <= 0x39) || b == UInt8(ascii: ".") || b == UInt8(ascii: "e") || b == UInt8(ascii: "E")
-                || b == UInt8(ascii: "+") || b == UInt8(ascii: "-")
-            else { break }
-            index += 1
+        func digits() -> Int {
+            let from = index
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+            return index - from
         }
-        guard index > start, let text = String(validating: bytes[start..<index], as: UTF8.self),
-            let first = text.utf8.first, first != UInt8(ascii: "+"), let value = Double(text), value.isFinite
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count else { return nil }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else {
+            guard digits() > 0 else { return nil }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard digits() > 0 else { return nil }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard digits() > 0 else { return nil }
+        }
+        guard let text = String(validating: bytes[start..<index], as: UTF8.self), let value = Double(text), value.isFinite
         else { return nil }
+        // A number too small for a Double (`5e-400`) is refused, as the codec refuses it, rather
+        // than read as zero.
+        if value == 0, text.utf8.prefix(while: { $0 != UInt8(ascii: "e") && $0 != UInt8(ascii: "E") })
+            .contains(where: { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") })
+        {
+            return nil
+        }
         return .number(value)
     }
 

@@ -177,7 +177,7 @@ extension NocoDBClient {
 
     /// An error from a non-2xx answer, reading either body shape NocoDB uses:
     /// `{"msg": "..."}` or `{"error": "ERR_...", "message": "..."}`.
-    static func error(from response: HTTPResponse, code: NocoDBError.Code) -> NocoDBError {
+    public static func error(from response: HTTPResponse, code: NocoDBError.Code) -> NocoDBError {
         var message = ""
         var remote: String?
         if let body = try? JSONDecoder().decode([String: NocoDBValue].self, from: Data(response.body)) {
@@ -197,7 +197,7 @@ extension NocoDBClient {
     }
 
     /// Decodes a JSON reply body.
-    static func decode<T: Decodable>(_ type: T.Type, _ response: HTTPResponse) throws(NocoDBError) -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, _ response: HTTPResponse) throws(NocoDBError) -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(response.body))
         } catch {

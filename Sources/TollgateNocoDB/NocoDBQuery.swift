@@ -83,10 +83,30 @@ public struct NocoDBPage: Sendable, Hashable, Decodable {
             self.isFirstPage = isFirstPage
             self.isLastPage = isLastPage
         }
+
+        enum CodingKeys: String, CodingKey { case totalRows, page, pageSize, isFirstPage, isLastPage }
+
+        /// Member by member: a count of the wrong type (`"totalRows": 1e20`) is left out rather
+        /// than making the page — and every list request — unreadable.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            totalRows = try? c.decodeIfPresent(Int.self, forKey: .totalRows)
+            page = try? c.decodeIfPresent(Int.self, forKey: .page)
+            pageSize = try? c.decodeIfPresent(Int.self, forKey: .pageSize)
+            isFirstPage = try? c.decodeIfPresent(Bool.self, forKey: .isFirstPage)
+            isLastPage = try? c.decodeIfPresent(Bool.self, forKey: .isLastPage)
+        }
     }
 
     public var list: [NocoDBRecord]
     public var pageInfo: PageInfo
+    /// Elements of `list` that were not rows (not JSON objects), left out.
+    public var unreadableRows = 0
+
+    private struct LenientRow: Decodable {
+        var record: NocoDBRecord?
+        init(from decoder: any Decoder) throws { record = try? NocoDBRecord(from: decoder) }
+    }
 
     public init(list: [NocoDBRecord], pageInfo: PageInfo) {
         self.list = list
@@ -97,7 +117,15 @@ public struct NocoDBPage: Sendable, Hashable, Decodable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        list = try c.decode([NocoDBRecord].self, forKey: .list)
-        pageInfo = try c.decodeIfPresent(PageInfo.self, forKey: .pageInfo) ?? PageInfo()
+        // Rows that are not objects are left out (and counted in ``unreadableRows``); the rest are read.
+        var rows = try c.nestedUnkeyedContainer(forKey: .list)
+        var list: [NocoDBRecord] = []
+        var unreadable = 0
+        while !rows.isAtEnd {
+            if let row = try rows.decode(LenientRow.self).record { list.append(row) } else { unreadable += 1 }
+        }
+        self.list = list
+        self.unreadableRows = unreadable
+        pageInfo = (try? c.decodeIfPresent(PageInfo.self, forKey: .pageInfo)) ?? PageInfo()
     }
 }

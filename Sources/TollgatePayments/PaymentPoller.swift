@@ -21,6 +21,7 @@ public final class PaymentPoller: Service, Sendable {
     public let stats: PaymentsStats
     let beat: @Sendable () async -> Void
     let logger: Logger
+    let faultLog = LogThrottle(interval: .seconds(30))
 
     /// - Parameters:
     ///   - store: on a Redis client of the loop's own.
@@ -116,9 +117,12 @@ public final class PaymentPoller: Service, Sendable {
                 if Task.isCancelled { return }
                 stats.update { $0.errors += 1 }
                 let pause = backoff.next()
-                logger.warning(
-                    "payment polling round failed; retrying",
-                    metadata: ["error": "\(error)", "retry_in_ms": "\(pause.milliseconds)"])
+                let kind = (error as? NocoDBError)?.code.rawValue ?? "\(type(of: error))"
+                if let held = faultLog.admit(kind) {
+                    logger.warning(
+                        "payment polling round failed; retrying",
+                        metadata: ["error": "\(error)", "retry_in_ms": "\(pause.milliseconds)", "suppressed": "\(held)"])
+                }
                 try? await Task.sleep(for: pause)
             }
         }

@@ -80,6 +80,31 @@ struct SystemTests {
         await d.stop()
     }
 
+    /// The packaged redis-server with `scripts/install --redis-dropin` keeps what it acknowledges:
+    /// both services, told to require that (`REDIS_REQUIRE_DURABLE=yes`), start on it and say so.
+    @Test func thePackagedRedisWithTheDropInIsDurable() async throws {
+        let d = try await Deployment.start(extraEnvironment: [
+            "REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_REQUIRE_DURABLE": "yes",
+        ])
+        let c = d.container
+        let redis = try await c.systemctl("start", "redis-server")
+        let redisJournal = try await c.journal("redis-server")
+        #expect(redis.status == 0, "\(redis.output)\n\(redisJournal)")
+        let fsync = try await c.run(["redis-cli", "-p", "6379", "CONFIG", "GET", "appendfsync"])
+        #expect(fsync.output.contains("always"), "\(fsync.output)")
+        let enable = try await c.systemctl("enable", "--now", "bot-gateway.socket", "bot-gateway-http.socket", "poller-scheduler.socket")
+        #expect(enable.status == 0, "\(enable.output)")
+        #expect(try await d.hello(d.gatewaySocket).service == "bot-gateway")
+        #expect(try await d.hello(d.pollerSocket).service == "poller-scheduler")
+        #expect(try await c.property("bot-gateway.service", "ActiveState") == "active")
+        #expect(try await c.property("poller-scheduler@1.service", "ActiveState") == "active")
+        #expect(try await !c.property("bot-gateway.service", "StatusText").contains("NOT durable"))
+        let status = try await c.run(["/usr/local/bin/tollgate", "status", "--json"])
+        #expect(status.output.contains("durable (appendonly yes, appendfsync always, noeviction)"), "\(status.output)")
+        _ = try await c.systemctl("stop", "bot-gateway.service", "poller-scheduler@1.service", "redis-server")
+        await d.stop()
+    }
+
     @Test func restartingTheGatewayKeepsRequestsWaitingOnTheSocket() async throws {
         let d = try await Deployment.start()
         let c = d.container

@@ -21,7 +21,8 @@ enum StatusTable {
                     isAnswering ? (health?.ready == true ? "yes" : "no") : "-",
                     duration(snapshot.uptimeS),
                     snapshot.info["role"] ?? "-",
-                    (snapshot.gauges["redis_up"] ?? 0) == 1 ? "ok" : "down",
+                    ((snapshot.gauges["redis_up"] ?? 0) == 1 ? "ok" : "down")
+                        + (snapshot.gauges["redis_durable"] == 0 ? " (NOT durable)" : ""),
                     isAnswering ? failing.sorted().joined(separator: "; ") : "",
                 ])
             }

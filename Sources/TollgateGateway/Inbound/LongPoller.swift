@@ -145,7 +145,9 @@ public final class LongPoller: Service, Sendable {
                     counters.withLock { $0.errors += 1 }
                 default:
                     counters.withLock { $0.errors += 1 }
-                    logger.warning("getUpdates failed", metadata: ["error": "\(error)"])
+                    if let held = faultLog.admit("getUpdates:\(error.code.rawValue)") {
+                        logger.warning("getUpdates failed", metadata: ["error": "\(error)", "suppressed": "\(held)"])
+                    }
                 }
                 try? await SlicedSleep.$progress.withValue(progress) { try await SlicedSleep.sleep(for: wait) }
             } catch {

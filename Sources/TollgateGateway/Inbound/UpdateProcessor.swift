@@ -240,13 +240,16 @@ public final class UpdateProcessor: Service, Sendable {
 /// Whether a failed update should wait (and never be set aside) or counts towards its attempts.
 enum UpdateFailure {
     /// A cause outside the update that passes: Telegram down or flood-limited, Redis or the poller
-    /// away, NocoDB unreachable or refusing the token (an operator fixes that; the updates wait).
+    /// away, NocoDB unreachable, unreadable or refusing the token (an operator fixes that; the
+    /// updates wait).
     static func isTransient(_ error: any Error) -> Bool {
         switch error {
         case is RetryLater, is CancellationError, is RedisError: return true
         case let e as IPCError: return e.code.isRetryable
-        case let e as TelegramError: return e.isRetryable || e.code == .cancelled
-        case let e as NocoDBError: return e.isRetryable || e.code == .unauthorized || e.code == .ambiguous
+        // An unreadable reply is the peer's bad moment too, not the update's fault.
+        case let e as TelegramError: return e.isRetryable || e.code == .cancelled || e.code == .invalidResponse
+        case let e as NocoDBError:
+            return e.isRetryable || [.unauthorized, .ambiguous, .invalidResponse].contains(e.code)
         default: return false
         }
     }

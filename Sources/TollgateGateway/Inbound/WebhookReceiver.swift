@@ -42,17 +42,38 @@ public final class WebhookReceiver: Sendable {
 
     public var stats: Counters { counters.withLock { $0 } }
 
-    public func handle(_ request: HTTPServerRequest) async -> HTTPServerResponse {
-        guard request.path == path else { return .text("not found", status: 404) }
-        guard request.method == "POST" else { return .text("method not allowed", status: 405) }
+    /// What the pure part of the webhook path makes of a request: every check before Redis.
+    public enum Admission: Sendable, Equatable {
+        case notFound
+        case methodNotAllowed
+        case unauthorized
+        /// The body is not an update (no readable `update_id`).
+        case notAnUpdate
+        case update(Update)
+    }
+
+    /// Path, method, secret (compared in constant time) and body, in that order: a request without
+    /// the right secret is refused before its body is read.
+    public static func admit(_ request: HTTPServerRequest, path: String, secret: Secret) -> Admission {
+        guard request.path == path else { return .notFound }
+        guard request.method == "POST" else { return .methodNotAllowed }
         guard let given = request.header("X-Telegram-Bot-Api-Secret-Token"),
-            Self.constantTimeEquals(Array(given.utf8), Array(secret.exposedValue.utf8))
-        else {
+            constantTimeEquals(Array(given.utf8), Array(secret.exposedValue.utf8))
+        else { return .unauthorized }
+        guard let update = try? JSONDecoder().decode(Update.self, from: Data(request.body)) else { return .notAnUpdate }
+        return .update(update)
+    }
+
+    public func handle(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+        let update: Update
+        switch Self.admit(request, path: path, secret: secret) {
+        case .notFound: return .text("not found", status: 404)
+        case .methodNotAllowed: return .text("method not allowed", status: 405)
+        case .unauthorized:
             counters.withLock { $0.unauthorized += 1 }
             logger.warning("webhook request with a missing or wrong secret token refused")
             return .text("unauthorized", status: 401)
-        }
-        guard let update = try? JSONDecoder().decode(Update.self, from: Data(request.body)) else {
+        case .notAnUpdate:
             counters.withLock { $0.malformed += 1 }
             if let held = faultLog.admit("not-an-update") {
                 logger.warning(
@@ -60,6 +81,8 @@ public final class WebhookReceiver: Sendable {
                     metadata: ["bytes": "\(request.body.count)", "suppressed": "\(held)"])
             }
             return .text("not a Telegram update", status: 400)
+        case .update(let admitted):
+            update = admitted
         }
         if !update.unreadable.isEmpty, let held = faultLog.admit("unreadable-part") {
             // Recorded all the same, and skipped: retrying cannot make it readable.

@@ -19,6 +19,7 @@ public final class DeliverHandler: Sendable {
     let concurrency: Int
     let logger: Logger
     let counters: Mutex<Counters>
+    let faultLog = LogThrottle(interval: .seconds(30))
 
     public init(runner: FlowRunner, concurrency: Int = 64, logger: Logger) {
         self.runner = runner
@@ -96,7 +97,10 @@ public final class DeliverHandler: Sendable {
                 return DeliveryResult(jobID: d.jobID, outcome: .retry, retryAfterMs: after?.milliseconds, detail: detail)
             }
         } catch {
-            logger.warning("delivery failed, the poller will retry", metadata: ["job": "\(d.jobID)", "error": "\(error)"])
+            if let held = faultLog.admit("delivery") {
+                logger.warning(
+                    "delivery failed, the poller will retry", metadata: ["job": "\(d.jobID)", "error": "\(error)", "suppressed": "\(held)"])
+            }
             return DeliveryResult(jobID: d.jobID, outcome: .retry, retryAfterMs: 1000, detail: "gateway: \(error)")
         }
     }

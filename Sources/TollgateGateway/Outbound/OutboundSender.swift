@@ -60,6 +60,7 @@ public final class OutboundSender: Sendable {
     let policy: Policy
     let logger: Logger
     private let counters = Mutex(Counters())
+    private let faultLog = LogThrottle(interval: .seconds(30))
     private let nextDeparture = Mutex(ContinuousClock.now)
 
     public init(
@@ -113,8 +114,13 @@ public final class OutboundSender: Sendable {
                     counters.withLock { $0.rateLimited += 1 }
                     let wait = error.retryAfter ?? .seconds(1)
                     try await limiter.pushBack(chatID: target.chatID, by: wait)
-                    logger.warning(
-                        "telegram flood limit", metadata: ["chat": "\(target.chatID)", "retry_after_ms": "\(wait.milliseconds)"])
+                    if let held = faultLog.admit("flood") {
+                        logger.warning(
+                            "telegram flood limit",
+                            metadata: [
+                                "chat": "\(target.chatID)", "retry_after_ms": "\(wait.milliseconds)", "suppressed": "\(held)",
+                            ])
+                    }
                     if rateLimits > policy.maxRateLimitRetries || wait > policy.maxInlineWait {
                         counters.withLock { $0.gaveUp += 1 }
                         return .retryLater(after: wait, error: error, maybeSent: false)

@@ -15,12 +15,16 @@ public struct HTTPServerResponse: Sendable {
     public var headers: [(String, String)]
     /// The body.
     public var body: [UInt8]
+    /// Write the body a few bytes at a time, pausing this long between pieces (a slow peer, for
+    /// simulators); nil writes it at once.
+    public var trickle: Duration?
 
     /// Creates a response from its parts.
-    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], trickle: Duration? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.trickle = trickle
     }
 
     /// `value` encoded as JSON with `Content-Type: application/json`; a value that cannot be

@@ -56,6 +56,17 @@ extension HTTPServer {
         let responseHead = HTTPResponseHead(version: head.version, status: status, headers: headers)
         channel.write(HTTPServerResponsePart.head(responseHead), promise: nil)
         if bodyAllowed && !response.body.isEmpty {
+            if let pause = response.trickle {
+                channel.flush()
+                for start in stride(from: 0, to: response.body.count, by: 16) {
+                    try await Task.sleep(for: pause)
+                    let piece = channel.allocator.buffer(bytes: response.body[start..<min(start + 16, response.body.count)])
+                    try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(piece))).get()
+                }
+                counters.withLock { $0.requestsServed += 1 }
+                try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
+                return
+            }
             let buffer = channel.allocator.buffer(bytes: response.body)
             channel.write(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
         }

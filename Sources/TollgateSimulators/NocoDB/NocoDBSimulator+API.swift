@@ -81,7 +81,15 @@ extension NocoDBSimulator {
         case .proceed(let delay):
             if let delay { try? await Task.sleep(for: delay) }
         }
+        if let (fault, detail) = hostile.draw(route: operation) {
+            let real = fault.applies ? carryOut(request, table: table, rest: rest) : nil
+            return SimHostile.reply(fault, detail: detail, real: real, errorBody: #"{"msg":"Internal Server Error"}"#)
+        }
+        return carryOut(request, table: table, rest: rest)
+    }
 
+    /// One API operation, answered.
+    private func carryOut(_ request: HTTPServerRequest, table: String, rest: [String]) -> HTTPServerResponse {
         let result = state.withLock { s -> Result<HTTPServerResponse, SimNocoDBFailure> in
             do throws(SimNocoDBFailure) {
                 return .success(try Self.modify(&s, table) { t throws(SimNocoDBFailure) in try api(&t, request, rest: rest) })

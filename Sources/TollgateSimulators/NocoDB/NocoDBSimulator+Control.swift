@@ -14,6 +14,8 @@ import TollgateHTTPServer
 /// | `POST /_sim/tables/{t}/rows/{id}/paid` (`?field=Paid`) | flip a row to paid → `{"id", "updated_at_ms"}` |
 /// | `POST /_sim/tables/{t}/paid` `{"ids": [...], "field"?}` | flip several → `{"updated_at_ms": [...]}` |
 /// | `POST /_sim/faults` `{"kind": "status"|"delay"|"throttle", "status"?, "ms"?, "count"?}` | inject failures |
+/// | `POST /_sim/hostile` `{"rate", "faults"?, "routes"?, "seed"?}` | misbehave (``SimHostility``; routes like `GET list`); rate 0 heals |
+/// | `GET /_sim/hostile` | the settings and how many replies were spoiled, by fault |
 /// | `GET /_sim/stats` | ``NocoDBSimulatorStats`` |
 /// | `POST /_sim/stats/reset` | forget the counters |
 extension NocoDBSimulator {
@@ -53,6 +55,16 @@ extension NocoDBSimulator {
                 let body = try request.jsonBody(PaidRequest.self)
                 let times = try body.ids.map { try markPaid(table: p[1], id: $0, field: body.field ?? "Paid") }
                 return .json(["updated_at_ms": times])
+            case ("POST", ["hostile"]):
+                switch SimHostility.read(request.body) {
+                case .success(let settings):
+                    hostile.configure(settings)
+                    return .json(["ok": true])
+                case .failure(let problem):
+                    return .json(["msg": problem.text], status: 400)
+                }
+            case ("GET", ["hostile"]):
+                return SimHostility.report(hostile)
             case ("POST", ["faults"]):
                 let body = try request.jsonBody(FaultRequest.self)
                 let count = max(1, body.count ?? 1)

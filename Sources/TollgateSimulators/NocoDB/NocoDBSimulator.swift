@@ -86,6 +86,7 @@ public final class NocoDBSimulator: Service, Sendable {
     public let configuration: Configuration
     let server: HTTPServer
     let state: Mutex<State>
+    let hostile = SimHostile()
     let logger: Logger
 
     /// - Parameter port: 0 picks a free one (read it back with ``baseURL()``).

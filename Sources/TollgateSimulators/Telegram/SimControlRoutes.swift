@@ -14,6 +14,8 @@ import TollgateHTTPServer
 /// | `GET /_sim/chats/{id}/messages`, `GET /_sim/messages` | what the bot sent |
 /// | `GET /_sim/stats` | counters, pending updates, webhook URL |
 /// | `POST /_sim/flood` `{"enabled"?, "global_per_second"?, ...}` | change the flood limits |
+/// | `POST /_sim/hostile` `{"rate", "faults"?, "routes"?, "seed"?}` | misbehave (``SimHostility``); rate 0 heals |
+/// | `GET /_sim/hostile` | the settings and how many replies were spoiled, by fault |
 enum SimControlRoutes {
     static func handle(_ request: HTTPServerRequest, simulator: TelegramSimulator) async -> HTTPServerResponse {
         let parts = Array(request.path.split(separator: "/").map(String.init).dropFirst())  // drop "_sim"
@@ -84,6 +86,22 @@ enum SimControlRoutes {
             return ok(.array(simulator.allSent().map(json)))
         case "GET stats":
             return ok(stats(simulator))
+        case "POST hostile":
+            switch SimHostility.read(request.body) {
+            case .success(let settings):
+                simulator.setHostility(settings)
+                return ok(.bool(true))
+            case .failure(let problem):
+                return error(400, problem.text)
+            }
+        case "GET hostile":
+            let settings = simulator.hostile.settings
+            return ok(
+                .obj([
+                    ("rate", .double(settings.rate)),
+                    ("faults", .array(settings.faults.map { .string($0.rawValue) })),
+                    ("injected", .obj(simulator.hostileInjected.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
+                ]))
         case "POST flood":
             var limits = simulator.world.withLock { $0.flood.limits }
             if case .bool(let enabled)? = body["enabled"] { limits.enabled = enabled }

@@ -108,4 +108,10 @@ extension TelegramSimulator {
     public var clock: Double {
         world.withLock { $0.now }
     }
+
+    /// Makes the simulator misbehave on a fraction of API requests (``SimHostility/none`` heals it).
+    public func setHostility(_ settings: SimHostility) { hostile.configure(settings) }
+
+    /// How many replies were spoiled so far, by fault.
+    public var hostileInjected: [String: Int] { hostile.injected }
 }

@@ -66,6 +66,7 @@ public final class TelegramSimulator: Service, Sendable {
     public let configuration: Configuration
     let world: Mutex<SimWorld>
     let webhookWakeup = SimWakeup()
+    let hostile = SimHostile()
     let logger: Logger
     private let started = SimEvent<HTTPServer>()
 
@@ -136,6 +137,17 @@ public final class TelegramSimulator: Service, Sendable {
         case .failure(let refusal): return Self.reply(.failure(refusal))
         }
         world.withLock { $0.counters.requests[method, default: 0] += 1 }
+        if let (fault, detail) = hostile.draw(route: method) {
+            let real = fault.applies ? await apply(method, params) : nil
+            return SimHostile.reply(
+                fault, detail: detail, real: real,
+                errorBody: #"{"ok":false,"error_code":500,"description":"Internal Server Error"}"#)
+        }
+        return await apply(method, params)
+    }
+
+    /// Carries out one Bot API call.
+    private func apply(_ method: String, _ params: SimParams) async -> HTTPServerResponse {
         if method.lowercased() == "getupdates" {
             return await getUpdates(params)
         }

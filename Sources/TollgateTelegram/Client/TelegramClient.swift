@@ -132,7 +132,9 @@ public final class TelegramClient: Sendable {
         return try Self.decode(method: method, response)
     }
 
-    static func decode<R: Decodable & Sendable>(method: String, _ response: HTTPResponse) throws(TelegramError) -> R {
+    /// Reads a Bot API reply: the value of `result`, or the typed error the envelope (or the HTTP
+    /// status) says. Public for the fuzz harnesses; every reply the client gets goes through it.
+    public static func decode<R: Decodable & Sendable>(method: String, _ response: HTTPResponse) throws(TelegramError) -> R {
         let envelope: Envelope<R>
         do {
             envelope = try JSONDecoder().decode(Envelope<R>.self, from: Data(response.body))

@@ -46,7 +46,8 @@ public struct TelegramError: Error, Sendable, CustomStringConvertible {
     /// The supergroup's new chat id, for ``Code/chatMigrated``.
     public var migrateToChatID: Int64?
     /// Whether the request may have reached Telegram and taken effect (a timeout after sending, a
-    /// connection that broke while waiting for the reply, a 5xx, an unreadable 200).
+    /// connection that broke while waiting for the reply, an unreadable 200). A reply with an error
+    /// status (5xx, 429, 4xx) is an answer: the call did not take effect.
     public var mayHaveTakenEffect: Bool
 
     public init(
@@ -106,7 +107,8 @@ public struct TelegramError: Error, Sendable, CustomStringConvertible {
         return TelegramError(
             code: code, method: method, errorCode: codeNumber, detail: text,
             retryAfter: code == .rateLimited ? (retryAfter ?? .seconds(1)) : retryAfter,
-            migrateToChatID: migrateToChatID, mayHaveTakenEffect: code == .transient)
+            // A reply with a status is Telegram's answer to the call: it did not take effect.
+            migrateToChatID: migrateToChatID, mayHaveTakenEffect: false)
     }
 
     /// Maps a transport failure of the HTTP client.

@@ -1,0 +1,1 @@
+// Only the header matters: libFuzzer (linked by -sanitize=fuzzer) defines LLVMFuzzerRunDriver.

@@ -1,0 +1,62 @@
+import TollgateCore
+import TollgateGateway
+import TollgateRedis
+
+/// What an operator writes: flow files, `REDIS_URL`, durations. A typed error naming the problem,
+/// never a trap — and never the password in the message.
+enum ConfigHarness {
+    static func flow(_ data: [UInt8]) {
+        let text = String(decoding: data, as: UTF8.self)
+        do throws(FlowFileError) {
+            let flow = try FlowFile.parse(text, name: "fuzz.yaml", baseDirectory: "/nonexistent-fuzz-dir")
+            for reminder in flow.reminders {
+                precondition(reminder.delay <= .seconds(365 * 86400), "a reminder delay beyond a year was accepted")
+            }
+        } catch {
+            _ = error.description
+        }
+    }
+
+    static func redisURL(_ data: [UInt8]) {
+        let text = String(decoding: data, as: UTF8.self)
+        let secret = "Fuzz-Hunter2-Secret"
+        // Any text: a URL or a typed error. (The fuzzer may write the secret below anywhere — in a
+        // path, say — so only the inserted password is checked for echoes.)
+        if let url = try? RedisURL(text) {
+            let shown = url.description
+            // The password is shown as <redacted>; what follows the user must not hold it (the
+            // scheme and the user may happen to contain its text).
+            if let password = url.password?.exposedValue, password.utf8.count >= 8, case .tcp(let host, _) = url.endpoint,
+                !host.contains(password)
+            {
+                precondition(shown.contains("<redacted>"), "a password shown unredacted")
+                let afterUser = shown.dropFirst(("redis://" + (url.user ?? "")).count)
+                precondition(!afterUser.contains(password), "a password in the URL's description")
+            }
+        }
+        // The same text with a known password inserted (in the authority of a redis:// URL, where a
+        // password goes) must never echo it.
+        if text.hasPrefix("redis://"), !text.contains(secret), let at = text.dropFirst(8).prefix(while: { $0 != "/" && $0 != "?" }).firstIndex(of: "@") {
+            let withSecret = String(text[..<at]) + ":" + secret + String(text[at...])
+            do throws(RedisError) {
+                let url = try RedisURL(withSecret)
+                precondition(!url.description.contains(secret), "a password in the URL's description")
+            } catch {
+                precondition(!error.message.contains(secret), "a password in an error message")
+            }
+        }
+    }
+
+    static func duration(_ data: [UInt8]) {
+        let text = String(decoding: data, as: UTF8.self)
+        if let d = DurationParser.parse(text) {
+            precondition(d >= .zero && d <= DurationParser.longest, "a duration out of range was accepted")
+            _ = DurationParser.format(d)
+            _ = d.milliseconds
+        }
+        var reader = ConfigReader(ConfigSource(values: ["X": text]))
+        _ = reader.duration("X", default: .seconds(1))
+        _ = reader.int("X", default: 1, range: 0...10)
+        _ = reader.double("X", default: 1, range: 0...10)
+    }
+}
