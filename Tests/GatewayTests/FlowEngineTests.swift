@@ -8,8 +8,15 @@ struct FlowEngineTests {
     @Test func startWelcomesWithTheButtonUnlessPaid() {
         let plan = engine.plan(.start, phase: nil)
         #expect(plan.steps.count == 2)
-        #expect(plan.steps.last == .send(FlowSend(FlowDefinition.defaults.welcome, keyboard: .getAccess)))
-        #expect(engine.plan(.start, phase: .paid).steps == [.send(FlowSend(FlowDefinition.defaults.alreadyPaid))])
+        // A reply to the user's own action: sent again when a send was left uncertain.
+        #expect(plan.steps.last == .send(FlowSend(FlowDefinition.defaults.welcome, keyboard: .getAccess, guarantee: .atLeastOnce)))
+        #expect(
+            engine.plan(.start, phase: .paid).steps == [.send(FlowSend(FlowDefinition.defaults.alreadyPaid, guarantee: .atLeastOnce))])
+        // What nobody waits for is never repeated.
+        #expect(engine.plan(.reminder(step: "reminder", cycle: nil), phase: .awaitingPayment).steps.contains {
+            if case .send(let send) = $0 { return send.guarantee == .atMostOnce }
+            return false
+        })
     }
 
     @Test func getAccessCreatesTheRecordThenLinksWatchesAndSchedules() {

@@ -57,22 +57,25 @@ struct GatewayProcessTests {
             let stats = try await h.stats()
             let ambiguous = Int(stats["flow_ambiguous_sends_total"] ?? 0)
             let sentByChat = try await h.telegram.sentByChat()
-            var missingLinks = 0
+            var repeats = 0
             for user in users {
                 let sent = sentByChat[user.id] ?? []
                 let texts = sent.map { $0.text ?? "" }
-                #expect(texts.filter { $0.hasPrefix("Hi U") }.count == 1, "welcome for \(user.id): \(texts)")
+                // Replies to the user's own action are sent again when a kill left them uncertain:
+                // never missing, shown twice at most where the kill hit the request on the wire.
+                let welcomes = texts.filter { $0.hasPrefix("Hi U") }.count
                 let links = sent.filter(isLink).count
-                #expect(links <= 1, "payment links for \(user.id): \(texts)")
-                if links == 0 { missingLinks += 1 }
+                #expect((1...2).contains(welcomes), "welcome for \(user.id): \(texts)")
+                #expect((1...2).contains(links), "payment links for \(user.id): \(texts)")
+                repeats += (welcomes - 1) + (links - 1)
                 #expect(sent.filter(isPaid).count == 1, "confirmations for \(user.id): \(texts)")
                 let reminders = sent.filter { $0.text?.hasPrefix("Still thinking?") == true }
                 #expect(reminders.count <= 1, "reminders for \(user.id)")
                 let paidAt = sent.first(where: isPaid)?.at ?? .infinity
                 #expect(reminders.allSatisfy { $0.at < paidAt }, "a reminder after payment for \(user.id)")
             }
-            // A link can be missing only where the kill hit a request on the wire (at most once).
-            #expect(missingLinks <= ambiguous, "missing links \(missingLinks), ambiguous sends \(ambiguous)")
+            // A repeat only where the kill hit a request on the wire.
+            #expect(repeats <= ambiguous, "repeated replies \(repeats), ambiguous sends \(ambiguous)")
             #expect(ambiguous <= 8, "only requests on the wire at the kill can be ambiguous")
             #expect(h.nocodb.rowCount(table: "users") == 1000, "one row per user, none twice")
             // No update lost: every one of them has an outcome in the gateway's journal.

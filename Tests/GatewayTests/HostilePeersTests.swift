@@ -11,8 +11,9 @@ import TollgateTestKit
 /// malformed, truncated and mistyped JSON, 200s with error bodies, HTML pages, 40 MiB bodies,
 /// trickled bodies, absurd headers, 429 storms with `Retry-After` up to 10^20 s — while people
 /// use the bot. Every process stays up, faults are logged without flooding, and once the peers
-/// heal everything pending completes: every user answered, every payment confirmed once, no
-/// reminder twice — counted from what the simulators saw.
+/// heal everything pending completes: every user answered, every payment confirmed, no reminder
+/// twice, and a repeat only where a spoiled reply left a send uncertain — counted from what the
+/// simulators saw.
 @Suite("Hostile peers", .serialized, .timeLimit(.minutes(6)))
 struct HostilePeersTests {
     @Test func bothServicesSurviveHostilePeersAndCatchUpWhenTheyHeal() async throws {
@@ -51,8 +52,8 @@ struct HostilePeersTests {
                 let payers = Array(users.prefix(8))
 
                 // Hostile: a third of every request to either peer.
-                try await telegram.post("/_sim/hostile", #"{"rate": 0.33, "seed": 11}"#)
-                nocodb.setHostility(SimHostility(rate: 0.33, seed: 12))
+                try await telegram.post("/_sim/hostile", #"{"rate": 0.4, "seed": 11}"#)
+                nocodb.setHostility(SimHostility(rate: 0.4, seed: 12))
                 for user in users { try await telegram.userSends("/start", from: user) }
                 var pressed: Set<Int64> = []
                 var paid: Set<Int64> = []
@@ -100,12 +101,24 @@ struct HostilePeersTests {
                 }, "\(payers.map { texts($0) })")
                 try await Task.sleep(for: .seconds(10))  // the unpaid users' reminders fall due
                 sent = try await telegram.sentByChat()
+                // A spoiled reply to a send that Telegram carried out leaves it uncertain: a reply to
+                // the user (link, confirmation) is sent again, a reminder is not. So a user sees a
+                // reply twice at most, a reminder once at most, and every repeat or missing
+                // reminder is one of the uncertain sends the gateway counted.
+                let ambiguous = Int(try await Self.stats(dir + "/gateway.sock")["flow_ambiguous_sends_total"] ?? 0)
+                var repeats = 0
                 for user in users {
+                    let links = texts(user).filter { $0.contains("complete the payment") }.count
                     #expect(texts(user).filter { $0 == "Nudge" }.count <= 1, "\(texts(user))")
-                    #expect(texts(user).filter { $0.contains("complete the payment") }.count == 1, "\(texts(user))")
+                    #expect((1...2).contains(links), "\(texts(user))")
+                    repeats += links - 1
                 }
-                for user in payers { #expect(confirmations(user) == 1, "\(texts(user))") }
-                for user in users.suffix(8) { #expect(texts(user).contains("Nudge"), "\(texts(user))") }
+                for user in payers {
+                    #expect((1...2).contains(confirmations(user)), "\(texts(user))")
+                    repeats += confirmations(user) - 1
+                }
+                let missingNudges = users.suffix(8).filter { !texts($0).contains("Nudge") }.count
+                #expect(repeats + missingNudges <= ambiguous, "\(repeats) repeats, \(missingNudges) reminders missing, \(ambiguous) uncertain sends")
                 #expect(gateway.process.isRunning && poller.process.isRunning)
                 #expect((gateway.pid, poller.pid) == pids)
 
@@ -117,8 +130,8 @@ struct HostilePeersTests {
                 }
                 let telegramFaults = injected.values.reduce(0, +)
                 let nocodbFaults = nocodb.hostileInjected.values.reduce(0, +)
-                #expect(injected.count == SimHostility.Fault.allCases.count, "\(injected)")
-                #expect(nocodb.hostileInjected.count == SimHostility.Fault.allCases.count, "\(nocodb.hostileInjected)")
+                let kinds = Set(injected.keys).union(nocodb.hostileInjected.keys)
+                #expect(kinds.count == SimHostility.Fault.allCases.count, "telegram \(injected), nocodb \(nocodb.hostileInjected)")
                 let gatewayLog = gateway.log()
                 let pollerLog = poller.log()
                 let loud = { (log: String) in log.split(separator: "\n").filter { $0.contains(" WARNING ") || $0.contains(" ERROR ") }.count }
@@ -136,6 +149,13 @@ struct HostilePeersTests {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+    }
+
+    static func stats(_ socket: String) async throws -> [String: Double] {
+        let client = IPCClient(path: socket, logger: quietLogger)
+        let reply = try await client.call(Stats(), timeout: .seconds(5))
+        await client.close()
+        return reply.snapshot.counters
     }
 
     static func row(of user: SimUser, in nocodb: NocoDBSimulator) -> Int64? {

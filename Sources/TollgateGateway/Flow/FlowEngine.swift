@@ -29,11 +29,15 @@ public enum FlowKeyboard: Sendable, Hashable {
 
 /// One message the flow sends, and what a replay does when it cannot know whether it went out.
 public struct FlowSend: Sendable, Hashable {
+    /// What a send whose outcome is unknown (the request was written, no readable answer came)
+    /// does on the next attempt.
     public enum Guarantee: Sendable, Hashable {
-        /// A replay that finds the send started but not confirmed skips it: never shown twice
-        /// (welcome, payment link, reminders — the user can always ask again).
+        /// Skip it: never shown twice (reminders, expiry notices, operator messages — nobody is
+        /// waiting for them, and a repeat would nag).
         case atMostOnce
-        /// A replay sends it again: never lost (the payment confirmation).
+        /// Send it again: never lost (replies to the user's own action — welcome, payment link,
+        /// status — and the payment confirmation: a silent bot or an unconfirmed payment is worse
+        /// than a repeat).
         case atLeastOnce
     }
 
@@ -82,24 +86,24 @@ public struct FlowEngine: Sendable {
     public func plan(_ event: FlowEvent, phase: UserPhase?, stateVersion: Int64? = nil) -> FlowPlan {
         switch event {
         case .start:
-            if phase == .paid { return FlowPlan(steps: [.send(FlowSend(flow.alreadyPaid))]) }
+            if phase == .paid { return FlowPlan(steps: [.send(FlowSend(flow.alreadyPaid, guarantee: .atLeastOnce))]) }
             return FlowPlan(steps: [
                 .transition(to: .idle, from: [nil], mustMove: false),
-                .send(FlowSend(flow.welcome, keyboard: .getAccess)),
+                .send(FlowSend(flow.welcome, keyboard: .getAccess, guarantee: .atLeastOnce)),
             ])
         case .status:
             let text = flow.status[phase?.rawValue ?? "none"] ?? flow.status["none"] ?? "Send /start."
-            return FlowPlan(steps: [.send(FlowSend(FlowDefinition.Message(text: text)))])
+            return FlowPlan(steps: [.send(FlowSend(FlowDefinition.Message(text: text), guarantee: .atLeastOnce))])
         case .text:
             guard let help = flow.help else { return .skip("no reply to free text") }
-            return FlowPlan(steps: [.send(FlowSend(FlowDefinition.Message(text: help)))])
+            return FlowPlan(steps: [.send(FlowSend(FlowDefinition.Message(text: help), guarantee: .atLeastOnce))])
         case .getAccess(let id):
             let answer = FlowStep.answerCallback(id: id, text: flow.getAccessAnswer)
-            if phase == .paid { return FlowPlan(steps: [answer, .send(FlowSend(flow.alreadyPaid))]) }
+            if phase == .paid { return FlowPlan(steps: [answer, .send(FlowSend(flow.alreadyPaid, guarantee: .atLeastOnce))]) }
             return FlowPlan(steps: [
                 answer, .ensureRecord,
                 .transition(to: .awaitingPayment, from: Self.beforePaid, mustMove: false),
-                .send(FlowSend(flow.payment, keyboard: flow.payButton == nil ? .none : .pay)),
+                .send(FlowSend(flow.payment, keyboard: flow.payButton == nil ? .none : .pay, guarantee: .atLeastOnce)),
                 .watchPayment, .scheduleReminders,
             ])
         case .otherButton(let id):

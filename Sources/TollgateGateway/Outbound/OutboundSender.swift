@@ -151,6 +151,11 @@ public final class OutboundSender: Sendable {
                     transientFailures += 1
                 case .cancelled:
                     return .retryLater(after: nil, error: error, maybeSent: true)
+                case .invalidResponse where error.mayHaveTakenEffect:
+                    // An answer that cannot be read (garbage, truncated, too large): the message may
+                    // or may not be with the user. Not repeated here; the caller's policy decides.
+                    counters.withLock { $0.gaveUp += 1 }
+                    return .retryLater(after: nil, error: error, maybeSent: true)
                 default:
                     // A bad request, an unreadable 200 (it may have been delivered: do not repeat it),
                     // a wrong token: sending the same again cannot help.

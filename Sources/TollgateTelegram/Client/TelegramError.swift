@@ -121,8 +121,11 @@ public struct TelegramError: Error, Sendable, CustomStringConvertible {
             return TelegramError(code: .transient, method: method, detail: error.description)
         case .timeout, .transport:
             return TelegramError(code: .transient, method: method, detail: error.description, mayHaveTakenEffect: true)
-        case .invalidURL, .responseTooLarge:
+        case .invalidURL:
             return TelegramError(code: .invalidResponse, method: method, detail: error.description)
+        case .responseTooLarge:
+            // Telegram answered (too much to read): the call may have been carried out.
+            return TelegramError(code: .invalidResponse, method: method, detail: error.description, mayHaveTakenEffect: true)
         }
     }
 }
