@@ -22,20 +22,30 @@ public struct RateLimitPolicy: Sendable, Hashable, CustomStringConvertible {
     /// longer than this from the moment it is read.
     public let maxBlock: Duration
 
+    /// How late after its grant a request may leave and still keep the window's limit: for a
+    /// ``perWindow(_:window:margin:)`` policy `limit × spacing − window` (250 ms for 5/s with the
+    /// default margin — see the type's documentation); zero for other policies (no lateness
+    /// tolerated is assumed, so no check is made). A caller should give up a slot older than this.
+    public let jitterTolerance: Duration
+
     /// The default ``maxBlock``: one hour.
     public static let defaultMaxBlock: Duration = .seconds(3600)
 
     /// Values out of range are brought into it (an interval of at least 1 µs, a burst of at least 1,
     /// a block of at most a day): a policy built from configuration can never trap.
-    public init(emissionInterval: Duration, burst: Int = 1, maxBlock: Duration = RateLimitPolicy.defaultMaxBlock) {
+    public init(
+        emissionInterval: Duration, burst: Int = 1, maxBlock: Duration = RateLimitPolicy.defaultMaxBlock,
+        jitterTolerance: Duration = .zero
+    ) {
         self.emissionInterval = max(emissionInterval, .microseconds(1))
         self.burst = min(max(burst, 1), 1_000_000)
         self.maxBlock = maxBlock.clamped(to: .zero ... .seconds(86400))
+        self.jitterTolerance = max(.zero, jitterTolerance)
     }
 
     /// The same policy with another ``maxBlock``.
     public func withMaxBlock(_ maxBlock: Duration) -> RateLimitPolicy {
-        RateLimitPolicy(emissionInterval: emissionInterval, burst: burst, maxBlock: maxBlock)
+        RateLimitPolicy(emissionInterval: emissionInterval, burst: burst, maxBlock: maxBlock, jitterTolerance: jitterTolerance)
     }
 
     /// At most `limit` requests in any `window`, spaced evenly (burst 1), the spacing widened by
@@ -44,7 +54,10 @@ public struct RateLimitPolicy: Sendable, Hashable, CustomStringConvertible {
         let limit = max(1, limit)
         let margin = margin.isFinite ? min(max(margin, 0), 10) : 0
         let micros = Double(max(1, window.microseconds)) / Double(limit) * (1 + margin)
-        return RateLimitPolicy(emissionInterval: .microseconds(Int64(exactly: micros.rounded()) ?? Int64.max / 4), burst: 1)
+        let spacing = Int64(exactly: micros.rounded()) ?? Int64.max / 4
+        let tolerance = spacing.saturatingTimes(Int64(limit)).saturatingMinus(window.microseconds)
+        return RateLimitPolicy(
+            emissionInterval: .microseconds(spacing), burst: 1, jitterTolerance: .microseconds(max(0, tolerance)))
     }
 
     /// The emission interval in microseconds (the unit of the limiter's arithmetic).

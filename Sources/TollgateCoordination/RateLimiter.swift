@@ -38,11 +38,15 @@ public struct RateLimitGrant: Sendable, Hashable {
     /// When the slot was granted, in microseconds on the limiter's clock (the Redis server's
     /// `TIME` for ``RedisRateLimiter``): grants of different processes compare directly.
     public let grantedAtMicros: Int64
+    /// When the grant reached this process, on its monotonic clock — taken on the thread that read
+    /// the limiter's answer, before the waiting task resumed. How stale a slot is counts from here.
+    public let arrivedAt: ContinuousClock.Instant
 
-    public init(waited: Duration, wasBlocked: Bool, grantedAtMicros: Int64) {
+    public init(waited: Duration, wasBlocked: Bool, grantedAtMicros: Int64, arrivedAt: ContinuousClock.Instant = .now) {
         self.waited = waited
         self.wasBlocked = wasBlocked
         self.grantedAtMicros = grantedAtMicros
+        self.arrivedAt = arrivedAt
     }
 }
 

@@ -38,7 +38,7 @@ public final class LocalRateLimiter: RateLimiter {
                 wasBlocked = wasBlocked || blocked
                 waited = waited.saturatingPlus(wait)
                 try await Task.sleep(for: .microseconds(min(wait, SlicedSleep.slice.microseconds)))
-                if wait > SlicedSleep.slice.microseconds, let progress = SlicedSleep.progress { await progress() }
+                if wait > SlicedSleep.slice.microseconds { await SlicedSleep.reportProgress() }
             }
         }
     }

@@ -47,7 +47,8 @@ public final class RedisRateLimiter: RateLimiter {
             try Task.checkCancellation()
             let reply = try await run("acquire", resource, blockMicros: 0)
             if reply.allowed {
-                return RateLimitGrant(waited: clock.now - start, wasBlocked: wasBlocked, grantedAtMicros: reply.now)
+                return RateLimitGrant(
+                    waited: clock.now - start, wasBlocked: wasBlocked, grantedAtMicros: reply.now, arrivedAt: reply.arrivedAt)
             }
             if reply.blockedUntil > reply.now { wasBlocked = true }
             // Sleep the wait the server computed (a few hundred µs of jitter keep several processes
@@ -57,7 +58,7 @@ public final class RedisRateLimiter: RateLimiter {
             let slice = SlicedSleep.slice.microseconds
             let wait = min(max(0, reply.waitMicros), slice)
             try await Task.sleep(for: .microseconds(wait + Int64.random(in: 0...500)))
-            if reply.waitMicros > slice, let progress = SlicedSleep.progress { await progress() }
+            if reply.waitMicros > slice { await SlicedSleep.reportProgress() }
         }
     }
 
@@ -81,10 +82,11 @@ public final class RedisRateLimiter: RateLimiter {
         var waitMicros: Int64
         var now: Int64
         var blockedUntil: Int64
+        var arrivedAt: ContinuousClock.Instant
     }
 
     private func run(_ op: String, _ resource: RateLimitedResource, blockMicros: Int64) async throws(RedisError) -> Reply {
-        let value = try await client.evaluate(
+        let (value, arrivedAt) = try await client.evaluateStamped(
             RateLimitScript.gcra, keys: [RedisArgument(key(for: resource))],
             args: [
                 RedisArgument(op), RedisArgument(resource.policy.emissionMicros),
@@ -96,7 +98,7 @@ public final class RedisRateLimiter: RateLimiter {
         else {
             throw RedisError(.protocolError, "unexpected rate limiter reply \(value)")
         }
-        return Reply(allowed: allowed == 1, waitMicros: wait, now: now, blockedUntil: blocked)
+        return Reply(allowed: allowed == 1, waitMicros: wait, now: now, blockedUntil: blocked, arrivedAt: arrivedAt)
     }
 
     private func checkOutTurnstile(_ name: String) -> RateLimitTurnstile {

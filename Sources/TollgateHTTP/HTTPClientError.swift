@@ -24,6 +24,8 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         case transport
         /// The client was shut down before or while the request ran.
         case shutdown
+        /// The request's ``HTTPRequest/notAfter`` passed before it could leave: nothing was sent.
+        case expired
     }
 
     /// The stable error code.
@@ -55,7 +57,7 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
             return true
         case .transport:
             return curlCode.map(Self.retryableCurlCodes.contains) ?? false
-        case .invalidURL, .cancelled, .responseTooLarge, .shutdown:
+        case .invalidURL, .cancelled, .responseTooLarge, .shutdown, .expired:
             return false
         }
     }

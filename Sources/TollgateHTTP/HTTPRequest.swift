@@ -39,6 +39,10 @@ public struct HTTPRequest: Sendable {
     /// Connect to this Unix domain socket instead of the URL's host and port (the URL still
     /// gives the path and the `Host` header, e.g. `http://localhost/health`).
     public var unixSocketPath: String?
+    /// The request must leave by then, or not at all (``HTTPClientError/Code/expired``): the
+    /// client's thread checks it when it starts the transfer. A rate-limited request whose slot is
+    /// stale — granted, then held up by a busy machine — must not go out bunched with later ones.
+    public var notAfter: ContinuousClock.Instant?
 
     /// Creates a request. Defaults: connect timeout 5 s, total timeout 30 s, 16 MiB of response body.
     public init(

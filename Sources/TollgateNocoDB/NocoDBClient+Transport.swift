@@ -38,11 +38,13 @@ extension NocoDBClient {
         var backoff = Backoff(base: options.backoffBase, cap: options.backoffCap, jitter: .equal)
         var failures = 0
         var throttledAnswers = 0
+        var staleSlots = 0
         let operation = "\(method) \(suffix.isEmpty ? "records" : "records" + suffix.prefix(while: { $0 != "?" }))"
 
         while true {
+            let grant: RateLimitGrant
             do {
-                let grant = try await limiter.acquire(resource)
+                grant = try await limiter.acquire(resource)
                 countersState.withLock { $0.limiterWaitMs += grant.waited.microseconds / 1000 }
             } catch is CancellationError {
                 throw NocoDBError(.cancelled, "cancelled while waiting for the rate limiter")
@@ -57,11 +59,26 @@ extension NocoDBClient {
                 continue
             }
 
+            if let afterGrant = options.afterGrant { await afterGrant() }
             let response: HTTPResponse
+            var timed = request
+            // The slot is good only until arrival jitter could break the window's limit: a request
+            // held up past that by a busy machine gives it up and takes a new one, rather than go
+            // out bunched with the next (what NocoDB counts is arrivals, not grants).
+            let tolerance = resource.policy.jitterTolerance
+            if tolerance > .zero { timed.notAfter = grant.arrivedAt + tolerance * 0.8 }
             do {
-                response = try await http.execute(request)
+                response = try await http.execute(timed)
             } catch {
                 if error.code == .cancelled { throw NocoDBError(.cancelled, "cancelled during the request") }
+                if error.code == .expired {
+                    staleSlots += 1
+                    countersState.withLock { $0.staleSlots += 1 }
+                    guard staleSlots < 50 else {
+                        throw NocoDBError(.transport, "the machine is too busy to send within a rate-limit slot")
+                    }
+                    continue
+                }
                 let counters = countersState.withLock { c -> NocoDBCounters in
                     c.total += 1
                     c.failed += 1
@@ -86,7 +103,7 @@ extension NocoDBClient {
             }
 
             // An answer, whatever it says, is progress for the loop that waits on this client.
-            if let progress = SlicedSleep.progress { await progress() }
+            await SlicedSleep.reportProgress()
             let status = response.status
             var block = Duration.zero
             if status == 429 {

@@ -43,6 +43,8 @@ public final class NocoDBClient: Sendable {
         public var pageLimit = 100
         /// The level of the per-request log line.
         public var requestLogLevel: Logger.Level = .info
+        /// Called between a slot's grant and the request (tests: a pause a busy machine would make).
+        public var afterGrant: (@Sendable () async -> Void)?
 
         public init() {}
     }

@@ -16,6 +16,8 @@ public struct NocoDBCounters: Sendable, Hashable {
     public var retries = 0
     /// Time spent waiting for the shared limiter, in milliseconds.
     public var limiterWaitMs: Int64 = 0
+    /// Slots given up unused because the request could not leave in time (a busy machine).
+    public var staleSlots = 0
 
     public init() {}
 
@@ -26,6 +28,7 @@ public struct NocoDBCounters: Sendable, Hashable {
             "nocodb_requests_failed": Double(failed), "nocodb_429_total": Double(throttled),
             "nocodb_5xx_total": Double(serverErrors), "nocodb_transport_errors_total": Double(transportErrors),
             "nocodb_retries_total": Double(retries), "nocodb_limiter_wait_ms_total": Double(limiterWaitMs),
+            "nocodb_stale_slots_total": Double(staleSlots),
         ]
     }
 }

@@ -48,7 +48,7 @@ public final class PaymentPoller: Service, Sendable {
     public func run() async throws {
         // Waits inside the NocoDB client (a 429 block of minutes, page after page of a long walk)
         // beat this loop's heartbeat: the loop is waiting as told, not wedged.
-        await SlicedSleep.$progress.withValue(beat) {
+        await SlicedSleep.withProgress(beat) {
             await cancelWhenGracefulShutdown {
                 await self.loop()
             }

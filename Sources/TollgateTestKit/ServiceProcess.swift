@@ -40,12 +40,21 @@ public final class ServiceProcess: Sendable {
     }
 
     /// Starts `name` (`bot-gateway` or `poller-scheduler`) from the build directory.
-    public init(_ name: String, environment: [String: String], logPath: String) throws {
+    /// `fileLimit` caps its open descriptors (`RLIMIT_NOFILE`, soft and hard; util-linux `prlimit`
+    /// sets it and execs the service, so the pid is the service's): a service without the units'
+    /// `LimitNOFILE`, the way systemd's default of 1024 would start it.
+    public init(_ name: String, environment: [String: String], logPath: String, fileLimit: Int? = nil) throws {
         binary = try TestBinaries.path(of: name)
         self.environment = environment
         self.logPath = logPath
         socketPath = name == "bot-gateway" ? environment["GATEWAY_SOCKET"]! : environment["POLLER_SOCKET"]!
-        process = try ChildProcess(binary, [], environment: environment, output: logPath)
+        if let fileLimit {
+            process = try ChildProcess(
+                "/usr/bin/prlimit", ["--nofile=\(fileLimit):\(fileLimit)", "--", binary],
+                environment: environment, output: logPath)
+        } else {
+            process = try ChildProcess(binary, [], environment: environment, output: logPath)
+        }
     }
 
     public var pid: Int32 { process.pid }

@@ -79,7 +79,7 @@ import TollgateTestKit
             name: "slices", policy: RateLimitPolicy(emissionInterval: .milliseconds(100), maxBlock: .seconds(10)))
         try await l.pushBack(resource, by: .milliseconds(2600))
         let beats = Atomic<Int>(0)
-        try await SlicedSleep.$progress.withValue({ beats.add(1, ordering: .relaxed) }) {
+        try await SlicedSleep.withProgress({ beats.add(1, ordering: .relaxed) }) {
             _ = try await l.acquire(resource)
         }
         #expect(beats.load(ordering: .relaxed) >= 1)

@@ -102,7 +102,7 @@ import Testing
 @Suite struct SlicedSleepTests {
     @Test func aLongWaitReportsProgressAfterEachSlice() async throws {
         let beats = Atomic<Int>(0)
-        try await SlicedSleep.$progress.withValue({ beats.add(1, ordering: .relaxed) }) {
+        try await SlicedSleep.withProgress({ beats.add(1, ordering: .relaxed) }) {
             try await SlicedSleep.sleep(for: .milliseconds(2500))
         }
         // Slices of at most 1 s, a beat after each: three on time, fewer if a loaded machine let a

@@ -127,14 +127,20 @@ struct DemoSummary: Sendable {
         if welcomed < arrived { p.append("\(arrived - welcomed) users got no welcome") }
         if linked < arrived { p.append("\(arrived - linked) users got no payment link") }
         if confirmationsMissing > 0 { p.append("\(confirmationsMissing) payments were never confirmed") }
-        if confirmedTwice > 0 { p.append("\(confirmedTwice) users were confirmed twice") }
-        if welcomedTwice > 0 { p.append("\(welcomedTwice) users were welcomed twice") }
-        if linkedTwice > 0 { p.append("\(linkedTwice) users got the payment link twice") }
+        // A reply left uncertain by a kill (its request on the wire) is sent again: a repeat is a
+        // broken promise only beyond the uncertain sends the gateway counted.
+        let uncertain = Int(services.gateway["flow_ambiguous_sends_total"] ?? 0)
+        let repeats = confirmedTwice + welcomedTwice + linkedTwice
+        if repeats > uncertain {
+            p.append(
+                "\(repeats) repeated replies (\(welcomedTwice) welcomes, \(linkedTwice) payment links, \(confirmedTwice) confirmations) for \(uncertain) uncertain sends")
+        }
         if remindersTwice > 0 { p.append("\(remindersTwice) users got the reminder twice") }
         if remindersAfterPayment > 0 { p.append("\(remindersAfterPayment) users got a reminder after their confirmation") }
         if confirmationsUnpaid > 0 { p.append("\(confirmationsUnpaid) users who did not pay were confirmed") }
         if telegram429s > 0 { p.append("Telegram answered 429 \(telegram429s) times") }
         if nocodb429s > 0 { p.append("NocoDB answered 429 \(nocodb429s) times") }
+        if nocodbMaxPerSecond > 5 { p.append("NocoDB saw \(nocodbMaxPerSecond) requests in one sliding second (limit 5)") }
         problems = p
     }
 

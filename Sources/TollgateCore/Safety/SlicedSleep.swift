@@ -3,22 +3,44 @@
 /// starve its heartbeat and get the process killed; sleeping in slices of at most a second lets
 /// the waiting task say "still alive, waiting as told" and notice cancellation promptly.
 ///
-/// A loop sets ``progress`` for the work it calls into; every ``sleep(for:)`` below it calls the
-/// closure after each slice:
+/// A loop binds its heartbeat for the work it calls into; every ``sleep(for:)`` below it (and
+/// every ``reportProgress()``) calls the heartbeat after each slice:
 ///
 /// ```swift
-/// try await SlicedSleep.$progress.withValue({ await heartbeat.checkpoint() }) {
+/// try await SlicedSleep.withProgress({ await heartbeat.checkpoint() }) {
 ///     try await nocodb.list(...)       // its 429 waits beat the heartbeat
 /// }
 /// ```
 public enum SlicedSleep {
-    /// Called after each slice of a long wait in the current task (and its child tasks).
-    @TaskLocal public static var progress: (@Sendable () async -> Void)?
+    /// The heartbeat a task bound. A class, so the task-local value is one reference: an optional
+    /// closure (two words) as a task-local value is pushed out of order by the optimised Swift 6.3
+    /// build and crashed the release binaries in `swift_task_localValuePush`.
+    public final class Progress: Sendable {
+        let beat: @Sendable () async -> Void
+        public init(_ beat: @escaping @Sendable () async -> Void) { self.beat = beat }
+    }
+
+    @TaskLocal static var current: Progress?
+
+    /// Runs `operation` with `beat` as the heartbeat of every long wait below it (in this task and
+    /// its child tasks).
+    public static func withProgress<T>(
+        _ beat: @escaping @Sendable () async -> Void, isolation: isolated (any Actor)? = #isolation,
+        operation: () async throws -> T
+    ) async rethrows -> T {
+        let progress = Progress(beat)
+        return try await $current.withValue(progress, operation: operation, isolation: isolation)
+    }
+
+    /// Tells the bound heartbeat, if any, that the task is waiting as told, not wedged.
+    public static func reportProgress() async {
+        if let progress = current { await progress.beat() }
+    }
 
     /// The longest single slice.
     public static let slice: Duration = .seconds(1)
 
-    /// Sleeps `duration` in slices of at most ``slice``, calling ``progress`` after each.
+    /// Sleeps `duration` in slices of at most ``slice``, telling the bound heartbeat after each.
     ///
     /// - Throws: `CancellationError` when the task is cancelled (promptly, within one slice).
     public static func sleep(for duration: Duration) async throws {
@@ -29,7 +51,7 @@ public enum SlicedSleep {
             let left = deadline - clock.now
             if left <= .zero { return }
             try await Task.sleep(for: min(left, slice))
-            if let progress { await progress() }
+            await reportProgress()
         }
     }
 }

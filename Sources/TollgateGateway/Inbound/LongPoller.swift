@@ -149,7 +149,7 @@ public final class LongPoller: Service, Sendable {
                         logger.warning("getUpdates failed", metadata: ["error": "\(error)", "suppressed": "\(held)"])
                     }
                 }
-                try? await SlicedSleep.$progress.withValue(progress) { try await SlicedSleep.sleep(for: wait) }
+                try? await SlicedSleep.withProgress(progress) { try await SlicedSleep.sleep(for: wait) }
             } catch {
                 // Redis: the batch was not recorded and the offset not committed; Telegram gives it again.
                 counters.withLock { $0.errors += 1 }

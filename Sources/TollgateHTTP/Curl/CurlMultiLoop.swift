@@ -131,6 +131,10 @@ final class CurlMultiLoop: @unchecked Sendable {
 
     private func add(_ transfer: CurlTransfer) {
         guard !transfer.isCancelled else { return }
+        if let notAfter = transfer.notAfter, ContinuousClock.now > notAfter {
+            transfer.complete(.failure(transfer.error(.expired, detail: "the request's time to leave had passed; not sent")))
+            return
+        }
         let code = curl_multi_add_handle(multi, transfer.easy)
         guard code == CURLM_OK else {
             transfer.complete(

@@ -25,6 +25,7 @@ final class CurlTransfer: @unchecked Sendable {
     let maxResponseBytes: Int
     let connectTimeout: Duration
     let timeout: Duration
+    let notAfter: ContinuousClock.Instant?
     let submitted = ContinuousClock.now
     private let state = Mutex<State>(.created)
     /// Set once by `configure` (CurlTransfer+Configure.swift), freed in `deinit`.
@@ -48,6 +49,7 @@ final class CurlTransfer: @unchecked Sendable {
         maxResponseBytes = request.maxResponseBytes
         connectTimeout = request.connectTimeout
         timeout = request.timeout
+        notAfter = request.notAfter
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         guard let handle = curl_easy_init() else {

@@ -140,18 +140,28 @@ public actor RedisClient {
     public nonisolated func evaluate(
         _ script: RedisScript, keys: [RedisArgument] = [], args: [RedisArgument] = []
     ) async throws(RedisError) -> RedisValue {
+        try await evaluateStamped(script, keys: keys, args: args).value
+    }
+
+    /// ``evaluate(_:keys:args:)``, and when its reply arrived — taken on the client's own thread the
+    /// moment the reply was read, before the caller's task is resumed (which a busy machine can
+    /// hold up): what a rate limiter's grant is really as old as.
+    public nonisolated func evaluateStamped(
+        _ script: RedisScript, keys: [RedisArgument] = [], args: [RedisArgument] = []
+    ) async throws(RedisError) -> (value: RedisValue, arrivedAt: ContinuousClock.Instant) {
         try await admitted { client throws(RedisError) in
             let tail = [RedisArgument(keys.count)] + keys + args
             let first = try client.withConnection { connection throws(RedisError) in
                 try connection.command(["EVALSHA", RedisArgument(script.sha1)] + tail)
             }
             guard case .error(let message) = first, message.hasPrefix("NOSCRIPT") else {
-                return try client.unwrapped(first)
+                return (try client.unwrapped(first), ContinuousClock.now)
             }
             client.logger.debug("loading script", metadata: ["script": "\(script.name)"])
-            return try client.unwrapped(client.withConnection { connection throws(RedisError) in
+            let value = try client.unwrapped(client.withConnection { connection throws(RedisError) in
                 try connection.command(["EVAL", RedisArgument(script.source)] + tail)
             })
+            return (value, ContinuousClock.now)
         }
     }
 

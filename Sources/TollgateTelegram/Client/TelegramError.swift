@@ -116,7 +116,7 @@ public struct TelegramError: Error, Sendable, CustomStringConvertible {
         switch error.code {
         case .cancelled, .shutdown:
             return TelegramError(code: .cancelled, method: method, detail: error.description)
-        case .connectFailed, .connectTimeout:
+        case .connectFailed, .connectTimeout, .expired:
             // Nothing reached Telegram.
             return TelegramError(code: .transient, method: method, detail: error.description)
         case .timeout, .transport:
