@@ -23,6 +23,7 @@ final class ProcessHarness: Sendable {
     let groupTask: Task<Void, Never>
     let gateway: Mutex<ServiceProcess?>
     let starts = Atomic<Int>(0)
+    let fileLimit: Int?
 
     static let token = "123456:TEST-gateway-token"
     static let nocodbToken = "TEST-nocodb-token-1"
@@ -30,7 +31,9 @@ final class ProcessHarness: Sendable {
     /// - Parameters:
     ///   - flowYAML: written to FLOW_FILE.
     ///   - telegramRate: the simulator's global limit; the gateway runs at 98 % of it.
-    init(flowYAML: String, telegramRate: Double = 50, extra: [String: String] = [:]) async throws {
+    ///   - fileLimit: the gateway's `RLIMIT_NOFILE` (see ``ServiceProcess``).
+    init(flowYAML: String, telegramRate: Double = 50, extra: [String: String] = [:], fileLimit: Int? = nil) async throws {
+        self.fileLimit = fileLimit
         redis = try RedisServer()
         directory = TestNetwork.temporaryDirectory(prefix: "gwp")
         // Tests run faster than Telegram's 30/s; the simulator's burst grows with the rate so that
@@ -74,7 +77,8 @@ final class ProcessHarness: Sendable {
         var env = environment
         env["TOLLGATE_INSTANCE"] = instance
         env["GATEWAY_SOCKET"] = socket
-        let process = try ServiceProcess("bot-gateway", environment: env, logPath: directory + "/gateway-\(n).log")
+        let process = try ServiceProcess(
+            "bot-gateway", environment: env, logPath: directory + "/gateway-\(n).log", fileLimit: fileLimit)
         try await process.waitUntilReady(timeout: .seconds(30))
         return process
     }
