@@ -19,8 +19,19 @@ extension NocoDBClient {
     }
 
     /// Sends one API request through the limiter, with the retry rules of the type's documentation.
+    /// Runs on ``sendPath``: from the limiter's grant to the request leaving, no hop through the
+    /// cooperative pool.
     func send(
         _ method: String, table: String, suffix: String = "", query: [(String, String)] = [], json body: [UInt8]? = nil,
+        _ repeatability: Repeatability
+    ) async throws(NocoDBError) -> HTTPResponse {
+        try await withTaskExecutorPreference(Self.sendPath) { () async throws(NocoDBError) -> HTTPResponse in
+            try await sendOnPath(method, table: table, suffix: suffix, query: query, json: body, repeatability)
+        }
+    }
+
+    private func sendOnPath(
+        _ method: String, table: String, suffix: String, query: [(String, String)], json body: [UInt8]?,
         _ repeatability: Repeatability
     ) async throws(NocoDBError) -> HTTPResponse {
         guard Self.isValidTableID(table) else {

@@ -62,6 +62,10 @@ public final class NocoDBClient: Sendable {
     let countersState = Mutex(NocoDBCounters())
     /// Logs each kind of hostile reply once a minute, not once per request.
     let faultLog = LogThrottle(interval: .seconds(60))
+    /// Where requests wait for their slot and leave (one thread for the process): a granted slot
+    /// must be on the wire within the limiter's jitter tolerance, and a busy cooperative pool must
+    /// not stand between the grant and the send.
+    static let sendPath = ThreadExecutor(name: "nocodb-send", forTasks: true)
 
     /// - Parameters:
     ///   - http: shared with other users if wished; its keep-alive connections are reused.

@@ -15,10 +15,16 @@
 /// }
 /// ```
 ///
+/// Made with `forTasks: true` it is a task executor instead: a task that prefers it
+/// (`withTaskExecutorPreference`) runs its nonisolated code on the dedicated thread, so what comes
+/// back from another thread (a Redis reply) continues there at once, not after the cooperative
+/// pool's queue — for work whose timing matters more than its CPU (a rate-limit slot that must be
+/// used within a few hundred milliseconds of its grant).
+///
 /// `shutdown()` lets the thread exit once its queue is empty and waits for that. It is idempotent,
 /// and it never strands work: a job enqueued after shutdown starts a thread again, which runs it and
 /// exits when idle (jobs still run one at a time, in order).
-public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
+public final class ThreadExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
     // All mutable state is guarded by `mutex`; `cond` signals new work, shutdown, and thread exit.
     private var mutex = pthread_mutex_t()
     private var cond = pthread_cond_t()
@@ -27,9 +33,12 @@ public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     private var running = false
     private var current: pthread_t?
     public let name: String
+    /// Runs its jobs as a task executor rather than as an actor's serial executor.
+    public let forTasks: Bool
 
-    public init(name: String) {
+    public init(name: String, forTasks: Bool = false) {
         self.name = name
+        self.forTasks = forTasks
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&cond, nil)
         pthread_mutex_lock(&mutex)
@@ -65,6 +74,10 @@ public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
 
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
         UnownedSerialExecutor(ordinary: self)
+    }
+
+    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
+        UnownedTaskExecutor(ordinary: self)
     }
 
     /// Whether the caller runs on this executor's thread.
@@ -110,7 +123,11 @@ public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
             queue.removeAll(keepingCapacity: true)
             pthread_mutex_unlock(&mutex)
             for job in batch {
-                job.runSynchronously(on: asUnownedSerialExecutor())
+                if forTasks {
+                    job.runSynchronously(on: asUnownedTaskExecutor())
+                } else {
+                    job.runSynchronously(on: asUnownedSerialExecutor())
+                }
             }
             pthread_mutex_lock(&mutex)
         }

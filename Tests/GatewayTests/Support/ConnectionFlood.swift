@@ -24,7 +24,7 @@ final class ConnectionFlood: Sendable {
     private let state = Mutex(Counters())
     private let finished = Mutex<Bool>(true)
 
-    init(port: UInt16, count: Int, reopensPerSecond: Int = 400) {
+    init(port: UInt16, count: Int, reopensPerSecond: Int = 100) {
         self.port = port
         self.count = count
         self.reopensPerSecond = reopensPerSecond
