@@ -61,6 +61,9 @@ public enum JobCompletion: Sendable, Equatable {
     case deadLetter(reason: String)
     /// Back to due at its original due time, the attempt not counted (the gateway was unreachable).
     case release
+    /// Back to due after `after`, the attempt not counted (the gateway did not try it: its time
+    /// ran out first, or another runner held it).
+    case postpone(after: Duration, reason: String)
     /// Like ``release``, counting a dropped delivery (the gateway's connection dropped while it had
     /// the job, in a batch with others): the job is delivered alone next time.
     case dropped

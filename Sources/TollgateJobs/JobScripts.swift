@@ -134,8 +134,9 @@ enum JobScripts {
             return lost
             """)
 
-    /// ARGV: P epoch retention_ms, then per job: id action(ack|retry|dead|release|drop|dropretry) delay_ms reason.
-    /// `drop` is a release that counts a dropped delivery; `dropretry` a retry that does.
+    /// ARGV: P epoch retention_ms, then per job: id action(ack|retry|dead|release|drop|dropretry|postpone) delay_ms reason.
+    /// `drop` is a release that counts a dropped delivery; `dropretry` a retry that does; `postpone`
+    /// a retry that does not count the attempt.
     /// → per job 1 (done), 0 (refused: not leased under this epoch), -1 (no such job: cancelled).
     static let complete = RedisScript(
         name: "jobs-complete",
@@ -164,10 +165,11 @@ enum JobScripts {
                   redis.call('RENAME', jk, P .. ':deadjob:' .. id)
                   redis.call('ZADD', P .. ':dead', now, id)
                   redis.call('SET', P .. ':done:' .. id, f[5], 'PX', retention)
-                elseif action == 'retry' or action == 'dropretry' then
+                elseif action == 'retry' or action == 'dropretry' or action == 'postpone' then
                   local due = now + delay
                   redis.call('HSET', jk, 'state', 'scheduled', 'due', due, 'error', reason)
                   if action == 'dropretry' then redis.call('HINCRBY', jk, 'drops', 1) end
+                  if action == 'postpone' then redis.call('HINCRBY', jk, 'attempts', -1) end
                   redis.call('ZADD', P .. ':due', due, id)
                   if wake == nil or due < wake then wake = due end
                 else -- release (or drop): back to due at its due time, the attempt not counted

@@ -188,6 +188,8 @@ public struct JobStore: Sendable {
             switch completion {
             case .ack: args += ["ack", 0, ""]
             case .release: args += ["release", 0, ""]
+            case .postpone(let after, let reason):
+                args += ["postpone", RedisArgument(max(0, after.milliseconds)), RedisArgument(reason)]
             case .retry(let after, let reason):
                 args += ["retry", RedisArgument(max(0, after.milliseconds)), RedisArgument(reason)]
             case .deadLetter(let reason): args += ["dead", 0, RedisArgument(reason)]

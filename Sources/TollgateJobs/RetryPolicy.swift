@@ -33,6 +33,11 @@ public struct RetryPolicy: Sendable, Equatable {
             return .ack
         case .failed:
             return .deadLetter(reason: "failed: " + (result.detail ?? "the gateway gave no detail"))
+        case .retry where result.attempted == false:
+            // Not tried (out of time before its message could leave, or running elsewhere): back
+            // after a short wait, the attempt not counted.
+            let after = Duration.milliseconds(min(max(result.retryAfterMs ?? 1000, 250), cap.milliseconds))
+            return .postpone(after: after, reason: result.detail ?? "not tried")
         case .retry:
             let detail = result.detail ?? "the gateway asked to retry"
             guard job.attempt < job.maxAttempts else {

@@ -17,7 +17,9 @@ public struct IPCGatewayLink: GatewayLink {
     }
 
     public func deliver(_ deliveries: [Delivery], timeout: Duration) async throws(IPCError) -> [DeliveryResult] {
-        let reply = try await client.call(Deliver(deliveries: deliveries), timeout: timeout)
+        // The gateway is told how long this side waits, and answers within it.
+        let reply = try await client.call(
+            Deliver(deliveries: deliveries, replyWithinMs: timeout.milliseconds), timeout: timeout)
         return reply.results
     }
 }

@@ -279,6 +279,7 @@ public final class JobDispatcher: Service, Sendable {
                     case .release: counters.released.add(1, ordering: .relaxed)
                     case .dropped: counters.released.add(1, ordering: .relaxed)
                     case .droppedRetry: counters.retried.add(1, ordering: .relaxed)
+                    case .postpone: counters.postponed.add(1, ordering: .relaxed)
                     }
                 }
                 return

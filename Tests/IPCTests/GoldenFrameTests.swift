@@ -114,7 +114,7 @@ extension IPCErrorEnvelope: Equatable {
                 Delivery(
                     jobID: "paid:4243:17", epoch: 3, kind: "payment_confirmed", userID: 4243, chatID: -1_004_243, attempt: 2,
                     dueAtMs: 1_795_000_000_000, payload: ["record_id": .number(17)]),
-            ]))
+            ], replyWithinMs: 60_000))
         #expect(try IPCCoding.encode(request) == golden.payload("deliver.request"))
         #expect(try IPCCoding.decode(IPCRequestEnvelope<Deliver>.self, from: golden.payload("deliver.request")) == request)
         let reply = IPCOkEnvelope(
@@ -122,6 +122,8 @@ extension IPCErrorEnvelope: Equatable {
             body: Deliver.Reply(results: [
                 DeliveryResult(jobID: "reminder:4242:1", outcome: .delivered),
                 DeliveryResult(jobID: "paid:4243:17", outcome: .retry, retryAfterMs: 3000, detail: "telegram flood limit"),
+                DeliveryResult(
+                    jobID: "message:4244:9", outcome: .retry, retryAfterMs: 1000, detail: "running elsewhere", attempted: false),
             ]))
         #expect(try IPCCoding.encode(reply) == golden.payload("deliver.reply"))
         #expect(try IPCCoding.decode(IPCOkEnvelope<Deliver.Reply>.self, from: golden.payload("deliver.reply")) == reply)

@@ -4,7 +4,8 @@ import TollgateTelegram
 
 extension FlowRunner {
     func execute(
-        _ step: FlowStep, key: String, scope: String, record: EffectJournal.Record, context: inout Context
+        _ step: FlowStep, key: String, scope: String, record: EffectJournal.Record, departBy: ContinuousClock.Instant?,
+        context: inout Context
     ) async throws -> StepOutcome {
         switch step {
         case .answerCallback(let id, let text):
@@ -51,9 +52,13 @@ extension FlowRunner {
                 logger.warning("repeating a send that may have gone out", metadata: ["scope": "\(scope)"])
             }
             let journal = self.journal
-            let outcome = try await sender.send(render(send, context)) {
-                try await journal.markStarted(scope, key)
-            }
+            // The mark covers only a request on the wire: set before each attempt leaves, cleared as
+            // soon as an attempt is known not to have gone out (any HTTP status, a refused connection),
+            // so a crash during the sender's waits leaves nothing uncertain.
+            let outcome = try await sender.send(
+                render(send, context), departBy: departBy,
+                beforeDeparture: { try await journal.markStarted(scope, key) },
+                afterKnownNotSent: { try await journal.clear(scope, key) })
             switch outcome {
             case .sent(let messages):
                 counters.add(\.messagesSent)
@@ -66,6 +71,8 @@ extension FlowRunner {
             case .retryLater(let after, let error, let maybeSent):
                 if !maybeSent { try await self.journal.clear(scope, key) }
                 return .retry(after: after, "telegram: \(error.code.rawValue)")
+            case .outOfTime:
+                return .deferred("out of time before the message could leave")
             }
 
         case .watchPayment:
@@ -121,6 +128,8 @@ public final class FlowCounters: Sendable {
         public var messagesSent = 0
         public var ambiguousSends = 0
         public var recordsEnsured = 0
+        /// Units answered "retry" because another runner held them.
+        public var runningElsewhere = 0
     }
     private let values = Mutex(Values())
 

@@ -32,6 +32,9 @@ public enum FlowRunResult: Sendable, Hashable {
     case alreadyDone(String)
     /// Stopped at a step that must be tried again later; finished steps stay done.
     case retry(after: Duration?, String)
+    /// Not tried now, through no fault of the unit: another runner holds it, or the run's time
+    /// (`departBy`) ran out before its next message could leave. Finished steps stay done.
+    case deferred(after: Duration?, String)
 }
 
 /// Carries out a ``FlowPlan`` step by step, journaling each (``EffectJournal``) so that running the
@@ -46,12 +49,16 @@ public struct FlowRunner: Sendable {
     let directory: any UserDirectory
     let poller: any PollerRequests
     public let counters: FlowCounters
+    let claims: RunClaims
     let logger: Logger
 
+    /// - Parameter claimTTL: how long a crashed runner's claim on a unit outlives it (``RunClaims``).
     public init(
         engine: FlowEngine, journal: EffectJournal, states: UserStateStore, sender: OutboundSender, telegram: TelegramClient,
-        directory: any UserDirectory, poller: any PollerRequests, counters: FlowCounters = FlowCounters(), logger: Logger
+        directory: any UserDirectory, poller: any PollerRequests, counters: FlowCounters = FlowCounters(),
+        claimTTL: Duration = .seconds(15), logger: Logger
     ) {
+        self.claims = RunClaims(redis: journal.redis, keys: journal.keys, ttl: claimTTL, logger: logger)
         self.engine = engine
         self.journal = journal
         self.states = states
@@ -65,11 +72,31 @@ public struct FlowRunner: Sendable {
 
     var flow: FlowDefinition { engine.flow }
 
-    /// Runs `event` for `user` as the unit `scope` (`u:<update_id>`, `j:<job_id>`).
+    /// Runs `event` for `user` as the unit `scope` (`u:<update_id>`, `j:<job_id>`), in at most one
+    /// place at a time: while another runner (this process or another gateway) holds the unit, the
+    /// answer is `retry` and nothing is done.
     ///
+    /// - Parameter departBy: no message of this run leaves after this instant; the run stops there
+    ///   with `retry` (nothing sent is repeated later, nothing unsent is lost) — a `deliver` must
+    ///   answer before the poller stops waiting.
     /// - Throws: what the infrastructure throws (Redis, NocoDB, the poller socket): the unit is
     ///   unfinished and must be run again later.
-    public func run(scope: String, event: FlowEvent, user: FlowUser) async throws -> FlowRunResult {
+    public func run(
+        scope: String, event: FlowEvent, user: FlowUser, departBy: ContinuousClock.Instant? = nil
+    ) async throws -> FlowRunResult {
+        let result = try await claims.whileHolding(scope) {
+            try await runClaimed(scope: scope, event: event, user: user, departBy: departBy)
+        }
+        guard let result else {
+            counters.add(\.runningElsewhere)
+            return .deferred(after: .seconds(1), "running elsewhere")
+        }
+        return result
+    }
+
+    private func runClaimed(
+        scope: String, event: FlowEvent, user: FlowUser, departBy: ContinuousClock.Instant?
+    ) async throws -> FlowRunResult {
         var record = try await journal.load(scope)
         if let outcome = record.outcome { return .alreadyDone(outcome) }
         let state = try await states.state(of: user.userID)
@@ -102,7 +129,8 @@ public struct FlowRunner: Sendable {
                 context.restore(step, result)
                 continue
             }
-            let outcome = try await execute(step, key: key, scope: scope, record: record, context: &context)
+            let outcome = try await execute(
+                step, key: key, scope: scope, record: record, departBy: departBy, context: &context)
             switch outcome {
             case .next(let result, let didSend):
                 try await journal.markDone(scope, key, result: result)
@@ -115,6 +143,8 @@ public struct FlowRunner: Sendable {
                 endNote = endNote ?? note
             case .retry(let after, let detail):
                 return .retry(after: after, detail)
+            case .deferred(let detail):
+                return .deferred(after: nil, detail)
             }
         }
         let final = endNote ?? .done(sent: sent)
@@ -128,7 +158,7 @@ public struct FlowRunner: Sendable {
         case .skipped(let r): "skipped:\(r)"
         case .failed(let r): "failed:\(r)"
         case .alreadyDone(let r): r
-        case .retry(_, let r): "retry:\(r)"
+        case .retry(_, let r), .deferred(_, let r): "retry:\(r)"
         }
     }
 
@@ -153,5 +183,6 @@ public struct FlowRunner: Sendable {
         case note(result: String, FlowRunResult)
         case stop(FlowRunResult)
         case retry(after: Duration?, String)
+        case deferred(String)
     }
 }

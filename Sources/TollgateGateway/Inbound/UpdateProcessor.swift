@@ -229,7 +229,7 @@ public final class UpdateProcessor: Service, Sendable {
         }
         user.firstName = user.firstName.isEmpty ? "there" : user.firstName
         switch try await runner.run(scope: "u:\(update.updateID)", event: event, user: user) {
-        case .retry(let after, let detail):
+        case .retry(let after, let detail), .deferred(let after, let detail):
             throw RetryLater(after: after, detail: detail)
         default:
             counters.withLock { $0.handled += 1 }

@@ -28,7 +28,16 @@ public final class DeliverHandler: Sendable {
         self.counters = Mutex(Counters())
     }
 
+    /// The instant by which no message of `request` may leave: the poller's wait
+    /// (`reply_within_ms`, else 60 s) less a margin for the messages in flight and the reply.
+    static func departBy(_ request: Deliver, receivedAt: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        let within = Duration.milliseconds(min(max(request.replyWithinMs ?? 60_000, 0), 3_600_000))
+        let margin = min(max(within / 4, .milliseconds(250)), .seconds(5))
+        return receivedAt + max(.zero, within - margin)
+    }
+
     public func handle(_ request: Deliver) async -> Deliver.Reply {
+        let departBy = Self.departBy(request, receivedAt: .now)
         var byChat: [Int64: [Int]] = [:]
         var order: [Int64] = []
         for (index, delivery) in request.deliveries.enumerated() {
@@ -46,7 +55,7 @@ public final class DeliverHandler: Sendable {
                 let indexes = byChat[chat]!
                 group.addTask {
                     var out: [(Int, DeliveryResult)] = []
-                    for i in indexes { out.append((i, await self.deliver(request.deliveries[i]))) }
+                    for i in indexes { out.append((i, await self.deliver(request.deliveries[i], departBy: departBy))) }
                     return out
                 }
                 running += 1
@@ -60,7 +69,10 @@ public final class DeliverHandler: Sendable {
 
     public var stats: Counters { counters.withLock { $0 } }
 
-    func deliver(_ d: Delivery) async -> DeliveryResult {
+    func deliver(_ d: Delivery, departBy: ContinuousClock.Instant) async -> DeliveryResult {
+        if ContinuousClock.now >= departBy {
+            return DeliveryResult(jobID: d.jobID, outcome: .retry, detail: "out of time before it could be sent", attempted: false)
+        }
         // The payload is outside data (stored in Redis, sent by a peer): read through its kind's
         // shape; one that does not fit can never be shown and is dead-lettered with the reason.
         let work: DueWork
@@ -78,7 +90,7 @@ public final class DeliverHandler: Sendable {
         }
         let user = FlowUser(userID: d.userID, chatID: d.chatID, firstName: "")
         do {
-            switch try await runner.run(scope: "j:\(d.jobID)", event: event, user: user) {
+            switch try await runner.run(scope: "j:\(d.jobID)", event: event, user: user, departBy: departBy) {
             case .done:
                 return DeliveryResult(jobID: d.jobID, outcome: .delivered)
             case .skipped(let reason):
@@ -95,6 +107,9 @@ public final class DeliverHandler: Sendable {
                 return DeliveryResult(jobID: d.jobID, outcome: .duplicate)
             case .retry(let after, let detail):
                 return DeliveryResult(jobID: d.jobID, outcome: .retry, retryAfterMs: after?.milliseconds, detail: detail)
+            case .deferred(let after, let detail):
+                return DeliveryResult(
+                    jobID: d.jobID, outcome: .retry, retryAfterMs: after?.milliseconds, detail: detail, attempted: false)
             }
         } catch {
             if let held = faultLog.admit("delivery") {

@@ -46,6 +46,8 @@ public enum SendOutcome: Sendable {
     /// Not sent now (flood limit, 5xx or timeouts after the sender's own retries); try again after
     /// `after` (when known). `maybeSent` when the last attempt may have reached Telegram.
     case retryLater(after: Duration?, error: TelegramError, maybeSent: Bool)
+    /// Not sent: the caller's time (`departBy`) ran out while the message waited for its slot.
+    case outOfTime
 
     public var wasSent: Bool {
         if case .sent = self { return true }

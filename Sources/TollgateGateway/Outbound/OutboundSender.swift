@@ -10,7 +10,9 @@ import TollgateTelegram
 /// - Before each attempt the shared limiter is asked for a slot (global, chat, group).
 /// - 429: the `retry_after` is pushed into the shared limiter — every gateway holds back — and the
 ///   message is tried again (up to ``Policy/maxRateLimitRetries`` times).
-/// - 5xx, timeouts, broken connections: tried again after 1 s, 5 s, 15 s (``Policy/transientDelays``).
+/// - 5xx and connections refused (known not to have gone out): tried again after 1 s, 5 s, 15 s
+///   (``Policy/transientDelays``). A timeout or a connection broken after the request was written
+///   may have reached the user: never repeated here, returned as uncertain for the caller to decide.
 /// - 403 (blocked, deactivated, kicked) and 400 "chat not found": the chat goes on the suppression
 ///   list and is never tried again; later sends to it are skipped and counted.
 /// - A migrated group is followed to its new id once.
@@ -52,6 +54,10 @@ public final class OutboundSender: Sendable {
         public var failedPermanently = 0
         public var gaveUp = 0
         public var migrated = 0
+        /// Attempts that failed after their request was written and before a status came.
+        public var uncertain = 0
+        /// Sends still waiting for their slot when their caller's time ran out (nothing sent).
+        public var outOfTime = 0
     }
 
     let telegram: TelegramClient
@@ -78,14 +84,27 @@ public final class OutboundSender: Sendable {
 
     /// Sends `message`, waiting for the shared limits and retrying as the policy says.
     ///
+    /// An attempt answered with any HTTP status (5xx, 429, 4xx) or refused before its request was
+    /// written is known not to have gone out, and only such attempts are tried again here. One that
+    /// failed after its request was written and before a status arrived (a timeout, a broken
+    /// connection, an unreadable 200) may be with the user: it is never repeated here but returned
+    /// as `retryLater(maybeSent: true)`, and the caller's policy decides.
+    ///
     /// - Throws: `RedisError` when the suppression list or the limiter cannot be reached (nothing
     ///   was sent), `CancellationError` when the caller is cancelled before sending.
     ///
-    /// - Parameter beforeDeparture: called once, right before the first HTTP request leaves — after
-    ///   every wait for the limits — so a caller can journal "this may now reach the user" as late
-    ///   as possible (a crash while waiting for a slot leaves nothing ambiguous).
+    /// - Parameters:
+    ///   - departBy: no attempt leaves after this instant: a send still waiting for its slot then
+    ///     returns `retryLater(maybeSent: false)`.
+    ///   - beforeDeparture: called right before each attempt's request leaves — after every wait
+    ///     for the limits — so a caller can journal "this may now reach the user" as late as possible.
+    ///   - afterKnownNotSent: called as soon as an attempt is known not to have gone out, before any
+    ///     wait: the caller's "may have reached the user" is cleared again, so a crash during the
+    ///     backoff leaves nothing uncertain.
     public func send(
-        _ message: OutboundMessage, beforeDeparture: (@Sendable () async throws -> Void)? = nil
+        _ message: OutboundMessage, departBy: ContinuousClock.Instant? = nil,
+        beforeDeparture: (@Sendable () async throws -> Void)? = nil,
+        afterKnownNotSent: (@Sendable () async throws -> Void)? = nil
     ) async throws -> SendOutcome {
         if let reason = try await suppression.reason(for: message.chatID) {
             counters.withLock { $0.skippedSuppressed += 1 }
@@ -95,19 +114,18 @@ public final class OutboundSender: Sendable {
         var transientFailures = 0
         var rateLimits = 0
         var followedMigration = false
-        var departed = false
         while true {
-            try await limiter.acquire(chatID: target.chatID, cost: target.cost)
-            try await pace(cost: target.cost)
-            if !departed {
-                try await beforeDeparture?()
-                departed = true
+            guard try await waitForSlot(target, departBy: departBy) else {
+                counters.withLock { $0.outOfTime += 1 }
+                return .outOfTime
             }
+            try await beforeDeparture?()
             do throws(TelegramError) {
                 let sent = try await sendDeparted(target)
                 counters.withLock { $0.sent += target.cost }
                 return .sent(sent)
             } catch {
+                if !error.mayHaveTakenEffect && error.code != .cancelled { try await afterKnownNotSent?() }
                 switch error.code {
                 case .rateLimited:
                     rateLimits += 1
@@ -141,10 +159,14 @@ public final class OutboundSender: Sendable {
                     followedMigration = true
                     counters.withLock { $0.migrated += 1 }
                     target.chatID = newID
+                case .transient where error.mayHaveTakenEffect:
+                    // The request was written and no answer came: the message may be with the user.
+                    counters.withLock { $0.uncertain += 1 }
+                    return .retryLater(after: nil, error: error, maybeSent: true)
                 case .transient:
                     guard transientFailures < policy.transientDelays.count else {
                         counters.withLock { $0.gaveUp += 1 }
-                        return .retryLater(after: nil, error: error, maybeSent: error.mayHaveTakenEffect)
+                        return .retryLater(after: nil, error: error, maybeSent: false)
                     }
                     counters.withLock { $0.transientRetries += 1 }
                     try await Task.sleep(for: policy.transientDelays[transientFailures])
@@ -154,16 +176,43 @@ public final class OutboundSender: Sendable {
                 case .invalidResponse where error.mayHaveTakenEffect:
                     // An answer that cannot be read (garbage, truncated, too large): the message may
                     // or may not be with the user. Not repeated here; the caller's policy decides.
-                    counters.withLock { $0.gaveUp += 1 }
+                    counters.withLock { $0.uncertain += 1 }
                     return .retryLater(after: nil, error: error, maybeSent: true)
                 default:
-                    // A bad request, an unreadable 200 (it may have been delivered: do not repeat it),
-                    // a wrong token: sending the same again cannot help.
+                    // A bad request, a wrong token: sending the same again cannot help.
                     counters.withLock { $0.failedPermanently += 1 }
                     return .failed(error)
                 }
             }
         }
+    }
+
+    /// Waits for the shared limits and this process's pacing; `false` when `departBy` came first
+    /// (the slot, if one was granted, is given up: better a lost slot than a late message that
+    /// makes the poller deliver the job again).
+    private func waitForSlot(_ target: OutboundMessage, departBy: ContinuousClock.Instant?) async throws -> Bool {
+        guard let departBy else {
+            try await limiter.acquire(chatID: target.chatID, cost: target.cost)
+            try await pace(cost: target.cost)
+            return true
+        }
+        if ContinuousClock.now >= departBy { return false }
+        let limiter = self.limiter
+        let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await limiter.acquire(chatID: target.chatID, cost: target.cost)
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(until: departBy, clock: .continuous)
+                return false
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? false
+        }
+        guard granted else { return false }
+        try await pace(cost: target.cost)
+        return ContinuousClock.now < departBy
     }
 
     /// Waits for this process's next departure slot (see ``Policy/localSpacing``).

@@ -22,6 +22,8 @@ extension GatewayComponent {
             counters["telegram_sends_skipped_suppressed_total"] = Double(s.skippedSuppressed)
             counters["telegram_send_failures_total"] = Double(s.failedPermanently)
             counters["telegram_sends_given_up_total"] = Double(s.gaveUp)
+            counters["telegram_sends_uncertain_total"] = Double(s.uncertain)
+            counters["telegram_sends_out_of_time_total"] = Double(s.outOfTime)
             let t = telegram.stats
             counters["telegram_calls_total"] = Double(t.calls.values.reduce(0, +))
             counters["telegram_errors_total"] = Double(t.errors.values.reduce(0, +))
@@ -57,6 +59,7 @@ extension GatewayComponent {
             let f = runner.counters.snapshot
             counters["flow_messages_sent_total"] = Double(f.messagesSent)
             counters["flow_ambiguous_sends_total"] = Double(f.ambiguousSends)
+            counters["flow_units_running_elsewhere_total"] = Double(f.runningElsewhere)
             counters["flow_records_ensured_total"] = Double(f.recordsEnsured)
             let term = leadership.currentTerm
             gauges["leader"] = term == nil ? 0 : 1

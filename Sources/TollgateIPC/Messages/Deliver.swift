@@ -11,8 +11,21 @@ public struct Deliver: IPCRequest, Equatable {
     public static let maxBatch = 500
 
     public var deliveries: [Delivery]
+    /// How long the poller waits for the reply (its `DELIVER_TIMEOUT`). The gateway answers within
+    /// it: a delivery whose message could not leave in time is answered `retry` with
+    /// `attempted: false`, so a slow backlog never makes the poller give up and deliver again
+    /// while the first run still goes on. Absent: 60 s.
+    public var replyWithinMs: Int64?
 
-    public init(deliveries: [Delivery]) { self.deliveries = deliveries }
+    public init(deliveries: [Delivery], replyWithinMs: Int64? = nil) {
+        self.deliveries = deliveries
+        self.replyWithinMs = replyWithinMs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case deliveries
+        case replyWithinMs = "reply_within_ms"
+    }
 
     public struct Reply: Codable, Sendable, Equatable {
         public var results: [DeliveryResult]
@@ -82,12 +95,19 @@ public struct DeliveryResult: Codable, Sendable, Equatable {
     public var outcome: Outcome
     public var retryAfterMs: Int64?
     public var detail: String?
+    /// `false` with `retry`: the job was not tried, through no fault of its own (its time ran out
+    /// before its message could leave, or another runner holds it): the poller postpones it
+    /// without counting an attempt. Absent: `true`.
+    public var attempted: Bool?
 
-    public init(jobID: String, outcome: Outcome, retryAfterMs: Int64? = nil, detail: String? = nil) {
+    public init(
+        jobID: String, outcome: Outcome, retryAfterMs: Int64? = nil, detail: String? = nil, attempted: Bool? = nil
+    ) {
         self.jobID = jobID
         self.outcome = outcome
         self.retryAfterMs = retryAfterMs
         self.detail = detail
+        self.attempted = attempted
     }
 
     /// Whether the poller removes the job for good (acked or dead-lettered).
@@ -98,6 +118,7 @@ public struct DeliveryResult: Codable, Sendable, Equatable {
         case outcome
         case retryAfterMs = "retry_after_ms"
         case detail
+        case attempted
     }
 }
 
