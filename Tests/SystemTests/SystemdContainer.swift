@@ -37,8 +37,27 @@ final class SystemdContainer: @unchecked Sendable {
         self.logPath = logPath
     }
 
-    /// Boots the container and waits until systemd reports the system running.
+    /// Boots the container and waits until systemd reports the system running. A container whose
+    /// init is gone before it ran (this machine's nspawn now and then loses one at boot) is booted
+    /// again, at most three times; the last failure is thrown with its console.
     static func boot(rootfs: String) async throws -> SystemdContainer {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await bootOnce(rootfs: rootfs)
+            } catch let failure as BootLost where attempt < 3 {
+                print("system test: the container's init exited during boot, booting again: \(failure.description)")
+            }
+        }
+    }
+
+    /// The container's init exited during boot.
+    struct BootLost: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private static func bootOnce(rootfs: String) async throws -> SystemdContainer {
         let machine = "tollgate-\(getpid())-\(Int.random(in: 1000...9999))"
         let log = TestNetwork.temporaryDirectory(prefix: "nspawn") + "/console.log"
         let nspawn = try ChildProcess(
@@ -68,6 +87,10 @@ final class SystemdContainer: @unchecked Sendable {
         let container = SystemdContainer(rootfs: rootfs, machine: machine, nspawn: nspawn, initPID: initPID, logPath: log)
         var state = ""
         for _ in 0..<300 {
+            guard nspawn.isRunning, access("/proc/\(initPID)", F_OK) == 0 else {
+                await container.shutdown()
+                throw BootLost(description: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "no console output")
+            }
             state = (try? await container.run(["systemctl", "is-system-running"]).output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? ""
             if state == "running" || state == "degraded" { break }
             try await Task.sleep(for: .milliseconds(100))
