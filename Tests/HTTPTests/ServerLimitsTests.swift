@@ -22,8 +22,14 @@ struct ServerLimitsTests {
             #expect(await silent.readAll(idle: .seconds(20)).isEmpty)  // closed by the server, nothing said
             #expect(await half.readAll(idle: .seconds(20)).isEmpty)
             #expect(await eventually(timeout: .seconds(5)) { server.server.stats.timedOut["head"] == 2 })
+            // The server keeps serving. (On a loaded machine a 300 ms head deadline can also cut a
+            // real client's request, so it may take a second try.)
             let client = HTTPClient(name: "after", logger: quietLogger)
-            #expect(try await client.execute(.get(server.base + "/")).text == "ok")
+            var answered = false
+            for _ in 0..<5 where !answered {
+                answered = (try? await client.execute(.get(server.base + "/")).text) == "ok"
+            }
+            #expect(answered)
         }
     }
 
