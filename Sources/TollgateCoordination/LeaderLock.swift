@@ -59,7 +59,7 @@ public struct LeaderLock: Sendable {
     /// Extends the lock to `ttl` if it still holds `value`; false if it does not (lost).
     public func renew(value: String, ttl: Duration) async throws(RedisError) -> Bool {
         let reply = try await client.evaluate(
-            Self.renewScript, keys: [RedisArgument(key)],
+            OwnedKeyScripts.renew, keys: [RedisArgument(key)],
             args: [RedisArgument(value), RedisArgument(max(1, ttl.milliseconds))])
         return reply.int == 1
     }
@@ -67,7 +67,7 @@ public struct LeaderLock: Sendable {
     /// Deletes the lock if it still holds `value`; false if it did not.
     @discardableResult
     public func release(value: String) async throws(RedisError) -> Bool {
-        let reply = try await client.evaluate(Self.releaseScript, keys: [RedisArgument(key)], args: [RedisArgument(value)])
+        let reply = try await client.evaluate(OwnedKeyScripts.release, keys: [RedisArgument(key)], args: [RedisArgument(value)])
         return reply.int == 1
     }
 
@@ -107,24 +107,5 @@ public struct LeaderLock: Sendable {
             local value = token .. ' ' .. ARGV[1]
             redis.call('SET', KEYS[1], value, 'NX', 'PX', ARGV[2])
             return {1, value, tonumber(ARGV[2])}
-            """)
-
-    /// KEYS: lock; ARGV: value, ttl ms → 1 renewed, 0 not ours.
-    static let renewScript = RedisScript(
-        name: "leader-renew",
-        source: """
-            if redis.call('GET', KEYS[1]) == ARGV[1] then
-              redis.call('PEXPIRE', KEYS[1], ARGV[2])
-              return 1
-            end
-            return 0
-            """)
-
-    /// KEYS: lock; ARGV: value → 1 released, 0 not ours.
-    static let releaseScript = RedisScript(
-        name: "leader-release",
-        source: """
-            if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-            return 0
             """)
 }

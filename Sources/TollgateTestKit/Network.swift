@@ -51,6 +51,20 @@ public enum TestNetwork {
         return condition()
     }
 
+    /// The value a child process announces on a `NAME=value` line of its log (a simulator's
+    /// `TELEGRAM_API_URL=`, `NOCODB_URL=`), once it appears within `timeout`.
+    public static func announced(_ name: String, in logPath: String, timeout: Duration = .seconds(20)) async -> String? {
+        await offPool { () -> String? in
+            var value: String?
+            _ = waitUntil(timeout: timeout) {
+                let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                value = log.split(separator: "\n").first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
+                return value != nil
+            }
+            return value
+        }
+    }
+
     /// A fresh directory under $TMPDIR (short, so Unix socket paths stay under 108 bytes).
     public static func temporaryDirectory(prefix: String = "tg") -> String {
         let base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"

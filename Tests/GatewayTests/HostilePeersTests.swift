@@ -17,150 +17,111 @@ import TollgateTestKit
 @Suite("Hostile peers", .serialized, .timeLimit(.minutes(6)))
 struct HostilePeersTests {
     @Test func bothServicesSurviveHostilePeersAndCatchUpWhenTheyHeal() async throws {
-        let redis = try RedisServer()
-        let dir = TestNetwork.temporaryDirectory(prefix: "hostile")
-        let token = "123456:TEST-hostile-token"
-        let telegram = try await RemoteTelegram(token: token, rate: 30, burst: 5, directory: dir)
-        var nocodbConfig = NocoDBSimulator.Configuration()
-        nocodbConfig.tokens = ["TEST-hostile-nocodb"]
-        nocodbConfig.rateLimit = 50
-        let nocodb = NocoDBSimulator(configuration: nocodbConfig, logger: quietLogger)
-        let group = ServiceGroup(services: [nocodb], logger: quietLogger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            try "reminders:\n  - step: nudge\n    delay: 8s\n    text: \"Nudge\"\n"
-                .write(toFile: dir + "/flow.yaml", atomically: true, encoding: .utf8)
-            let env = ServiceProcess.environment(
-                redisURL: redis.url, directory: dir,
-                extra: [
-                    "BOT_TOKEN": token, "TELEGRAM_API_URL": telegram.base,
-                    "NOCODB_URL": try await nocodb.baseURL(), "NOCODB_TOKEN": "TEST-hostile-nocodb",
-                    "NOCODB_TABLE_ID": "users", "NOCODB_RATE_LIMIT": "40", "FLOW_FILE": dir + "/flow.yaml",
-                    "PAYMENTS_DELTA_INTERVAL": "300ms", "PAYMENTS_FIRST_CHECK": "300ms", "TELEGRAM_POLL_TIMEOUT": "2s",
-                    // The storm's absurd waits are cut to these (the defaults, 5 min and 1 h, would
-                    // outlast the test): what the clamp is for.
-                    "NOCODB_MAX_RETRY_AFTER": "3s", "NOCODB_THROTTLE_BLOCK": "1s", "TELEGRAM_MAX_RETRY_AFTER": "3s",
-                    "SEND_RETRY_DELAYS": "200ms,500ms,1s", "LOG_LEVEL": "notice",
-                ])
-            let poller = try ServiceProcess("poller-scheduler", environment: env, logPath: dir + "/poller.log")
-            let gateway = try ServiceProcess("bot-gateway", environment: env, logPath: dir + "/gateway.log")
-            do {
-                try await poller.waitUntilReady()
-                try await gateway.waitUntilReady()
-                let pids = (gateway.pid, poller.pid)
-                let users = (1...16).map { SimUser(id: Int64(700_000 + $0), firstName: "H\($0)") }
-                let payers = Array(users.prefix(8))
+        try await BothServices.with(
+            prefix: "hostile",
+            flowYAML: "reminders:\n  - step: nudge\n    delay: 8s\n    text: \"Nudge\"\n",
+            extra: [
+                "PAYMENTS_DELTA_INTERVAL": "300ms", "PAYMENTS_FIRST_CHECK": "300ms", "TELEGRAM_POLL_TIMEOUT": "2s",
+                // The storm's absurd waits are cut to these (the defaults, 5 min and 1 h, would
+                // outlast the test): what the clamp is for.
+                "NOCODB_MAX_RETRY_AFTER": "3s", "NOCODB_THROTTLE_BLOCK": "1s", "TELEGRAM_MAX_RETRY_AFTER": "3s",
+                "SEND_RETRY_DELAYS": "200ms,500ms,1s", "LOG_LEVEL": "notice",
+            ]
+        ) { both in
+            let (telegram, nocodb, gateway, poller) = (both.telegram, both.nocodb, both.gateway, both.poller)
+            let pids = (gateway.pid, poller.pid)
+            let users = (1...16).map { SimUser(id: Int64(700_000 + $0), firstName: "H\($0)") }
+            let payers = Array(users.prefix(8))
 
-                // Hostile: a third of every request to either peer.
-                try await telegram.post("/_sim/hostile", #"{"rate": 0.4, "seed": 11}"#)
-                nocodb.setHostility(SimHostility(rate: 0.4, seed: 12))
-                for user in users { try await telegram.userSends("/start", from: user) }
-                var pressed: Set<Int64> = []
-                var paid: Set<Int64> = []
-                let hostileUntil = ContinuousClock.now + .seconds(40)
-                while ContinuousClock.now < hostileUntil {
-                    try await Task.sleep(for: .seconds(2))
-                    let sent = (try? await telegram.sentByChat()) ?? [:]
-                    for user in users where !pressed.contains(user.id) && !(sent[user.id] ?? []).isEmpty {
-                        if (try? await telegram.userPresses("get_access", from: user)) != nil { pressed.insert(user.id) }
-                    }
-                    for user in payers where pressed.contains(user.id) && !paid.contains(user.id) {
-                        if let row = Self.row(of: user, in: nocodb), (try? nocodb.markPaid(table: "users", id: row)) != nil {
-                            paid.insert(user.id)
-                        }
-                    }
-                }
-                // Both processes lived through it.
-                #expect(gateway.process.isRunning && poller.process.isRunning, "a service died")
-                #expect((gateway.pid, poller.pid) == pids)
-
-                // Healed: what is pending completes.
-                try await telegram.post("/_sim/hostile", #"{"rate": 0}"#)
-                nocodb.setHostility(.none)
-                var sent: [Int64: [RemoteTelegram.Sent]] = [:]
-                let texts = { (user: SimUser) in (sent[user.id] ?? []).map { $0.text ?? "" } }
-                #expect(await eventually(timeout: .seconds(90), every: .milliseconds(500)) {
-                    sent = (try? await telegram.sentByChat()) ?? [:]
-                    return users.allSatisfy { !(sent[$0.id] ?? []).isEmpty }
-                }, "unanswered: \(users.filter { (sent[$0.id] ?? []).isEmpty }.map(\.id))")
-                for user in users where !pressed.contains(user.id) {
+            // Hostile: a third of every request to either peer.
+            try await telegram.post("/_sim/hostile", #"{"rate": 0.4, "seed": 11}"#)
+            nocodb.setHostility(SimHostility(rate: 0.4, seed: 12))
+            for user in users { try await telegram.userSends("/start", from: user) }
+            var pressed: Set<Int64> = []
+            var paid: Set<Int64> = []
+            let hostileUntil = ContinuousClock.now + .seconds(40)
+            while ContinuousClock.now < hostileUntil {
+                try await Task.sleep(for: .seconds(2))
+                let sent = (try? await telegram.sentByChat()) ?? [:]
+                for user in users where !pressed.contains(user.id) && !(sent[user.id] ?? []).isEmpty {
                     if (try? await telegram.userPresses("get_access", from: user)) != nil { pressed.insert(user.id) }
                 }
-                #expect(await eventually(timeout: .seconds(90), every: .milliseconds(500)) {
-                    sent = (try? await telegram.sentByChat()) ?? [:]
-                    return users.allSatisfy { texts($0).contains { $0.contains("complete the payment") } }
-                }, "\(users.map { texts($0) })")
-                for user in payers where !paid.contains(user.id) {
-                    let row = try #require(Self.row(of: user, in: nocodb))
-                    _ = try nocodb.markPaid(table: "users", id: row)
+                for user in payers where pressed.contains(user.id) && !paid.contains(user.id) {
+                    if let row = both.row(of: user), (try? nocodb.markPaid(table: "users", id: row)) != nil {
+                        paid.insert(user.id)
+                    }
                 }
-                let confirmations = { (user: SimUser) in texts(user).filter { $0.hasPrefix("Payment received") }.count }
-                #expect(await eventually(timeout: .seconds(90), every: .milliseconds(500)) {
-                    sent = (try? await telegram.sentByChat()) ?? [:]
-                    return payers.allSatisfy { confirmations($0) >= 1 }
-                }, "\(payers.map { texts($0) })")
-                try await Task.sleep(for: .seconds(10))  // the unpaid users' reminders fall due
-                sent = try await telegram.sentByChat()
-                // A spoiled reply to a send that Telegram carried out leaves it uncertain: a reply to
-                // the user (link, confirmation) is sent again, a reminder is not. So a user sees a
-                // reply twice at most, a reminder once at most, and every repeat or missing
-                // reminder is one of the uncertain sends the gateway counted.
-                let ambiguous = Int(try await Self.stats(dir + "/gateway.sock")["flow_ambiguous_sends_total"] ?? 0)
-                var repeats = 0
-                for user in users {
-                    let links = texts(user).filter { $0.contains("complete the payment") }.count
-                    #expect(texts(user).filter { $0 == "Nudge" }.count <= 1, "\(texts(user))")
-                    #expect((1...2).contains(links), "\(texts(user))")
-                    repeats += links - 1
-                }
-                for user in payers {
-                    #expect((1...2).contains(confirmations(user)), "\(texts(user))")
-                    repeats += confirmations(user) - 1
-                }
-                let missingNudges = users.suffix(8).filter { !texts($0).contains("Nudge") }.count
-                #expect(repeats + missingNudges <= ambiguous, "\(repeats) repeats, \(missingNudges) reminders missing, \(ambiguous) uncertain sends")
-                #expect(gateway.process.isRunning && poller.process.isRunning)
-                #expect((gateway.pid, poller.pid) == pids)
-
-                // Every kind of fault was met, and each is logged without flooding: far fewer
-                // warning lines than spoiled replies.
-                var injected: [String: Int64] = [:]
-                if case .object(let members)? = try await telegram.get("/_sim/hostile")["injected"] {
-                    for (name, value) in members { injected[name] = value.int64Value ?? 0 }
-                }
-                let telegramFaults = injected.values.reduce(0, +)
-                let nocodbFaults = nocodb.hostileInjected.values.reduce(0, +)
-                let kinds = Set(injected.keys).union(nocodb.hostileInjected.keys)
-                #expect(kinds.count == SimHostility.Fault.allCases.count, "telegram \(injected), nocodb \(nocodb.hostileInjected)")
-                let gatewayLog = gateway.log()
-                let pollerLog = poller.log()
-                let loud = { (log: String) in log.split(separator: "\n").filter { $0.contains(" WARNING ") || $0.contains(" ERROR ") }.count }
-                #expect(Int64(loud(gatewayLog)) < max(60, telegramFaults / 2), "gateway: \(loud(gatewayLog)) lines for \(telegramFaults) faults")
-                #expect(Int64(loud(pollerLog)) < max(60, Int64(nocodbFaults) / 2), "poller: \(loud(pollerLog)) lines for \(nocodbFaults) faults")
-                #expect(gatewayLog.contains("Telegram asked for a longer wait than allowed"))
-                #expect(gatewayLog.contains("Telegram reply unreadable"))
-                #expect(pollerLog.contains("NocoDB asked for a longer wait than allowed") || gatewayLog.contains("NocoDB asked for a longer wait than allowed"))
-            } catch {
-                Issue.record("\(error)\ngateway:\n\(gateway.logTail())\npoller:\n\(poller.logTail())")
             }
-            await gateway.stop()
-            await poller.stop()
-            await telegram.stop()
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+            // Both processes lived through it.
+            #expect(gateway.process.isRunning && poller.process.isRunning, "a service died")
+            #expect((gateway.pid, poller.pid) == pids)
+
+            // Healed: what is pending completes.
+            try await telegram.post("/_sim/hostile", #"{"rate": 0}"#)
+            nocodb.setHostility(.none)
+            var sent: [Int64: [RemoteTelegram.Sent]] = [:]
+            let texts = { (user: SimUser) in (sent[user.id] ?? []).map { $0.text ?? "" } }
+            #expect(await eventually(timeout: .seconds(90), every: .milliseconds(500)) {
+                sent = (try? await telegram.sentByChat()) ?? [:]
+                return users.allSatisfy { !(sent[$0.id] ?? []).isEmpty }
+            }, "unanswered: \(users.filter { (sent[$0.id] ?? []).isEmpty }.map(\.id))")
+            for user in users where !pressed.contains(user.id) {
+                if (try? await telegram.userPresses("get_access", from: user)) != nil { pressed.insert(user.id) }
+            }
+            #expect(await eventually(timeout: .seconds(90), every: .milliseconds(500)) {
+                sent = (try? await telegram.sentByChat()) ?? [:]
+                return users.allSatisfy { texts($0).contains { $0.contains("complete the payment") } }
+            }, "\(users.map { texts($0) })")
+            for user in payers where !paid.contains(user.id) {
+                let row = try #require(both.row(of: user))
+                _ = try nocodb.markPaid(table: "users", id: row)
+            }
+            let confirmations = { (user: SimUser) in texts(user).filter { $0.hasPrefix("Payment received") }.count }
+            #expect(await eventually(timeout: .seconds(90), every: .milliseconds(500)) {
+                sent = (try? await telegram.sentByChat()) ?? [:]
+                return payers.allSatisfy { confirmations($0) >= 1 }
+            }, "\(payers.map { texts($0) })")
+            try await Task.sleep(for: .seconds(10))  // the unpaid users' reminders fall due
+            sent = try await telegram.sentByChat()
+            // A spoiled reply to a send that Telegram carried out leaves it uncertain: a reply to
+            // the user (link, confirmation) is sent again, a reminder is not. So a user sees a
+            // reply twice at most, a reminder once at most, and every repeat or missing
+            // reminder is one of the uncertain sends the gateway counted.
+            let ambiguous = Int(try await both.gatewayStats["flow_ambiguous_sends_total"] ?? 0)
+            var repeats = 0
+            for user in users {
+                let links = texts(user).filter { $0.contains("complete the payment") }.count
+                #expect(texts(user).filter { $0 == "Nudge" }.count <= 1, "\(texts(user))")
+                #expect((1...2).contains(links), "\(texts(user))")
+                repeats += links - 1
+            }
+            for user in payers {
+                #expect((1...2).contains(confirmations(user)), "\(texts(user))")
+                repeats += confirmations(user) - 1
+            }
+            let missingNudges = users.suffix(8).filter { !texts($0).contains("Nudge") }.count
+            #expect(repeats + missingNudges <= ambiguous, "\(repeats) repeats, \(missingNudges) reminders missing, \(ambiguous) uncertain sends")
+            #expect(gateway.process.isRunning && poller.process.isRunning)
+            #expect((gateway.pid, poller.pid) == pids)
+
+            // Every kind of fault was met, and each is logged without flooding: far fewer
+            // warning lines than spoiled replies.
+            var injected: [String: Int64] = [:]
+            if case .object(let members)? = try await telegram.get("/_sim/hostile")["injected"] {
+                for (name, value) in members { injected[name] = value.int64Value ?? 0 }
+            }
+            let telegramFaults = injected.values.reduce(0, +)
+            let nocodbFaults = nocodb.hostileInjected.values.reduce(0, +)
+            let kinds = Set(injected.keys).union(nocodb.hostileInjected.keys)
+            #expect(kinds.count == SimHostility.Fault.allCases.count, "telegram \(injected), nocodb \(nocodb.hostileInjected)")
+            let gatewayLog = gateway.log()
+            let pollerLog = poller.log()
+            let loud = { (log: String) in log.split(separator: "\n").filter { $0.contains(" WARNING ") || $0.contains(" ERROR ") }.count }
+            #expect(Int64(loud(gatewayLog)) < max(60, telegramFaults / 2), "gateway: \(loud(gatewayLog)) lines for \(telegramFaults) faults")
+            #expect(Int64(loud(pollerLog)) < max(60, Int64(nocodbFaults) / 2), "poller: \(loud(pollerLog)) lines for \(nocodbFaults) faults")
+            #expect(gatewayLog.contains("Telegram asked for a longer wait than allowed"))
+            #expect(gatewayLog.contains("Telegram reply unreadable"))
+            #expect(pollerLog.contains("NocoDB asked for a longer wait than allowed") || gatewayLog.contains("NocoDB asked for a longer wait than allowed"))
         }
-    }
-
-    static func stats(_ socket: String) async throws -> [String: Double] {
-        let client = IPCClient(path: socket, logger: quietLogger)
-        let reply = try await client.call(Stats(), timeout: .seconds(5))
-        await client.close()
-        return reply.snapshot.counters
-    }
-
-    static func row(of user: SimUser, in nocodb: NocoDBSimulator) -> Int64? {
-        let count = Int64(nocodb.rowCount(table: "users"))
-        guard count > 0 else { return nil }
-        return (1...count).first { nocodb.row(table: "users", id: $0)?["TelegramId"] == .string(String(user.id)) }
     }
 }

@@ -14,90 +14,63 @@ import TollgateTestKit
 struct SystemFlowTests {
     @Test("100 users: /start → Get access → the row turns Paid → one confirmation each, reminders only while unpaid")
     func paidThroughNocoDB() async throws {
-        let redis = try RedisServer()
-        let dir = TestNetwork.temporaryDirectory(prefix: "gwsys")
-        let token = "123456:TEST-system-token"
-        let telegram = try await RemoteTelegram(token: token, rate: 30, burst: 5, directory: dir)
-        var nocodbConfig = NocoDBSimulator.Configuration()
-        nocodbConfig.tokens = ["TEST-system-nocodb"]
-        nocodbConfig.rateLimit = 50
-        let nocodb = NocoDBSimulator(configuration: nocodbConfig, logger: quietLogger)
-        let group = ServiceGroup(services: [nocodb], logger: quietLogger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            try "reminders:\n  - step: nudge\n    delay: 4s\n    text: \"Nudge\"\n"
-                .write(toFile: dir + "/flow.yaml", atomically: true, encoding: .utf8)
-            let env = ServiceProcess.environment(
-                redisURL: redis.url, directory: dir,
-                extra: [
-                    "BOT_TOKEN": token, "TELEGRAM_API_URL": telegram.base,
-                    "NOCODB_URL": try await nocodb.baseURL(), "NOCODB_TOKEN": "TEST-system-nocodb",
-                    "NOCODB_TABLE_ID": "users", "NOCODB_RATE_LIMIT": "40", "FLOW_FILE": dir + "/flow.yaml",
-                    "PAYMENTS_DELTA_INTERVAL": "300ms", "PAYMENTS_FIRST_CHECK": "300ms", "TELEGRAM_POLL_TIMEOUT": "5s",
-                ])
-            let poller = try ServiceProcess("poller-scheduler", environment: env, logPath: dir + "/poller.log")
-            let gateway = try ServiceProcess("bot-gateway", environment: env, logPath: dir + "/gateway.log")
-            do {
-                try await poller.waitUntilReady()
-                try await gateway.waitUntilReady()
-                let users = (1...100).map { SimUser(id: Int64(800_000 + $0), firstName: "S\($0)") }
-                for user in users { try await telegram.userSends("/start", from: user) }
-                #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
-                    (try? await telegram.sentByChat().count) == 100
-                })
-                for user in users { try await telegram.userPresses("get_access", from: user) }
-                var sent: [Int64: [RemoteTelegram.Sent]] = [:]
-                let texts = { (user: SimUser) in (sent[user.id] ?? []).map { $0.text ?? "" } }
-                #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
-                    sent = (try? await telegram.sentByChat()) ?? [:]
-                    return users.allSatisfy { texts($0).contains { $0.contains("complete the payment") } }
-                })
-                #expect(nocodb.rowCount(table: "users") == 100)
-                // The first half pays at once (their rows turn Paid); the rest after their reminder.
-                func pay(_ user: SimUser) throws {
-                    let row = try #require(
-                        (1...Int64(nocodb.rowCount(table: "users"))).first { nocodb.row(table: "users", id: $0)?["TelegramId"] == .string(String(user.id)) })
-                    _ = try nocodb.markPaid(table: "users", id: row)
-                }
-                for user in users.prefix(50) { try pay(user) }
-                let paid = { (user: SimUser) in texts(user).filter { $0.hasPrefix("Payment received") }.count }
-                #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
-                    sent = (try? await telegram.sentByChat()) ?? [:]
-                    return users.prefix(50).allSatisfy { paid($0) == 1 }
-                })
-                #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
-                    sent = (try? await telegram.sentByChat()) ?? [:]
-                    return users.suffix(50).allSatisfy { texts($0).contains("Nudge") }
-                })
-                for user in users.suffix(50) { try pay(user) }
-                #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
-                    sent = (try? await telegram.sentByChat()) ?? [:]
-                    return users.allSatisfy { paid($0) == 1 }
-                })
-                try await Task.sleep(for: .seconds(5))
-                sent = try await telegram.sentByChat()
-                for user in users {
-                    // A reminder may come before the payment is noticed (a few seconds), never after it.
-                    let messages = sent[user.id] ?? []
-                    let paidAt = messages.first { $0.text?.hasPrefix("Payment received") == true }?.at ?? .infinity
-                    #expect(!messages.contains { $0.text == "Nudge" && $0.at > paidAt }, "a reminder after payment: \(texts(user))")
-                    #expect(texts(user).filter { $0 == "Nudge" }.count <= 1, "\(texts(user))")
-                    #expect(paid(user) == 1)
-                }
-                for user in users.suffix(50) {
-                    #expect(texts(user).filter { $0 == "Nudge" }.count == 1, "\(texts(user))")
-                    #expect(paid(user) == 1)
-                }
-                #expect(try await telegram.stat("flood_refusals") == 0)
-                #expect(nocodb.stats().throttled == 0, "no 429 from NocoDB")
-            } catch {
-                Issue.record("\(error)\ngateway:\n\(gateway.logTail())\npoller:\n\(poller.logTail())")
+        try await BothServices.with(
+            prefix: "gwsys",
+            flowYAML: "reminders:\n  - step: nudge\n    delay: 4s\n    text: \"Nudge\"\n",
+            extra: [
+                "PAYMENTS_DELTA_INTERVAL": "300ms", "PAYMENTS_FIRST_CHECK": "300ms", "TELEGRAM_POLL_TIMEOUT": "5s",
+            ]
+        ) { both in
+            let (telegram, nocodb) = (both.telegram, both.nocodb)
+            let users = (1...100).map { SimUser(id: Int64(800_000 + $0), firstName: "S\($0)") }
+            for user in users { try await telegram.userSends("/start", from: user) }
+            #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+                (try? await telegram.sentByChat().count) == 100
+            })
+            for user in users { try await telegram.userPresses("get_access", from: user) }
+            var sent: [Int64: [RemoteTelegram.Sent]] = [:]
+            let texts = { (user: SimUser) in (sent[user.id] ?? []).map { $0.text ?? "" } }
+            #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+                sent = (try? await telegram.sentByChat()) ?? [:]
+                return users.allSatisfy { texts($0).contains { $0.contains("complete the payment") } }
+            })
+            #expect(nocodb.rowCount(table: "users") == 100)
+            // The first half pays at once (their rows turn Paid); the rest after their reminder.
+            func pay(_ user: SimUser) throws {
+                let row = try #require(both.row(of: user))
+                _ = try nocodb.markPaid(table: "users", id: row)
             }
-            await gateway.stop()
-            await poller.stop()
-            await telegram.stop()
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+            for user in users.prefix(50) { try pay(user) }
+            let paid = { (user: SimUser) in texts(user).filter { $0.hasPrefix("Payment received") }.count }
+            #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+                sent = (try? await telegram.sentByChat()) ?? [:]
+                return users.prefix(50).allSatisfy { paid($0) == 1 }
+            })
+            #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+                sent = (try? await telegram.sentByChat()) ?? [:]
+                return users.suffix(50).allSatisfy { texts($0).contains("Nudge") }
+            })
+            for user in users.suffix(50) { try pay(user) }
+            #expect(await eventually(timeout: .seconds(30), every: .milliseconds(200)) {
+                sent = (try? await telegram.sentByChat()) ?? [:]
+                return users.allSatisfy { paid($0) == 1 }
+            })
+            try await Task.sleep(for: .seconds(5))
+            sent = try await telegram.sentByChat()
+            for user in users {
+                // A reminder may come before the payment is noticed (a few seconds), never after it.
+                let messages = sent[user.id] ?? []
+                let paidAt = messages.first { $0.text?.hasPrefix("Payment received") == true }?.at ?? .infinity
+                #expect(!messages.contains { $0.text == "Nudge" && $0.at > paidAt }, "a reminder after payment: \(texts(user))")
+                #expect(texts(user).filter { $0 == "Nudge" }.count <= 1, "\(texts(user))")
+                #expect(paid(user) == 1)
+            }
+            for user in users.suffix(50) {
+                #expect(texts(user).filter { $0 == "Nudge" }.count == 1, "\(texts(user))")
+                #expect(paid(user) == 1)
+            }
+            #expect(try await telegram.stat("flood_refusals") == 0)
+            #expect(nocodb.stats().throttled == 0, "no 429 from NocoDB")
         }
     }
 }

@@ -40,16 +40,7 @@ import TollgateTestKit
             sim.kill9()
             redis.stop()
         }
-        let base = try #require(
-            await offPool { () -> String? in
-                var url: String?
-                _ = TestNetwork.waitUntil(timeout: .seconds(20)) {
-                    let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                    url = text.split(separator: "\n").first { $0.hasPrefix("NOCODB_URL=") }.map { String($0.dropFirst(11)) }
-                    return url != nil
-                }
-                return url
-            })
+        let base = try #require(await TestNetwork.announced("NOCODB_URL", in: log))
         let turn = Atomic<Int>(0)
         var options = NocoDBClient.Options()
         options.afterGrant = {

@@ -58,7 +58,7 @@ public struct RunClaims: Sendable {
             if Task.isCancelled { return }
             do throws(RedisError) {
                 let reply = try await redis.next().evaluate(
-                    Self.renewScript, keys: [k], args: [RedisArgument(token), RedisArgument(ttl.milliseconds)])
+                    OwnedKeyScripts.renew, keys: [k], args: [RedisArgument(token), RedisArgument(ttl.milliseconds)])
                 if reply.int != 1 {
                     logger.warning("a unit's run claim was lost while it ran", metadata: ["scope": "\(scope)"])
                     return
@@ -71,25 +71,6 @@ public struct RunClaims: Sendable {
 
     private func release(_ key: RedisArgument, _ token: String) async {
         // A claim that cannot be released expires after the TTL: the unit waits that long, no more.
-        _ = try? await redis.next().evaluate(Self.releaseScript, keys: [key], args: [RedisArgument(token)])
+        _ = try? await redis.next().evaluate(OwnedKeyScripts.release, keys: [key], args: [RedisArgument(token)])
     }
-
-    /// KEYS: claim; ARGV: token, ttl ms → 1 renewed, 0 not ours.
-    static let renewScript = RedisScript(
-        name: "run-claim-renew",
-        source: """
-            if redis.call('GET', KEYS[1]) == ARGV[1] then
-              redis.call('PEXPIRE', KEYS[1], ARGV[2])
-              return 1
-            end
-            return 0
-            """)
-
-    /// KEYS: claim; ARGV: token → 1 released, 0 not ours.
-    static let releaseScript = RedisScript(
-        name: "run-claim-release",
-        source: """
-            if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-            return 0
-            """)
 }

@@ -27,17 +27,7 @@ final class RemoteTelegram: Sendable {
             ["sim", "telegram", "--port", "0", "--token", token, "--global-rate", String(rate), "--global-burst", String(burst),
              "--log-level", "warning"],
             output: logPath)
-        let path = logPath
-        let found = await offPool { () -> String? in
-            var url: String?
-            _ = TestNetwork.waitUntil(timeout: .seconds(20)) {
-                let log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-                url = log.split(separator: "\n").first { $0.hasPrefix("TELEGRAM_API_URL=") }.map { String($0.dropFirst(17)) }
-                return url != nil
-            }
-            return url
-        }
-        guard let found else { throw ServiceProcess.Failure("the Telegram simulator did not start") }
+        guard let found = await TestNetwork.announced("TELEGRAM_API_URL", in: logPath) else { throw ServiceProcess.Failure("the Telegram simulator did not start") }
         base = found
         http = HTTPClient(name: "remote-sim", logger: quietLogger)
     }
