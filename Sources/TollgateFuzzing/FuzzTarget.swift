@@ -25,6 +25,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case redisURL = "redis-url"
     /// A duration setting.
     case duration
+    /// An effect-journal record as read back from Redis (step marks and unit outcomes, both formats).
+    case journal
 
     /// Runs the harness on `data`.
     public func run(_ data: [UInt8]) {
@@ -39,6 +41,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .flow: ConfigHarness.flow(data)
         case .redisURL: ConfigHarness.redisURL(data)
         case .duration: ConfigHarness.duration(data)
+        case .journal: JournalHarness.run(data)
         }
     }
 }

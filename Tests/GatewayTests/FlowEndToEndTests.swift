@@ -1,6 +1,7 @@
 import Testing
 import TollgateGateway
 import TollgateIPC
+import TollgateRedis
 import TollgateSimulators
 import TollgateTelegram
 
@@ -144,26 +145,35 @@ struct FlowEndToEndTests {
         }
     }
 
-    @Test("A send that may have gone out before a crash: skipped for the flow, repeated for the confirmation")
-    func ambiguousSends() async throws {
+    @Test("A send that may have gone out before a crash: skipped for a message, resent for the confirmation (also from first-format records)")
+    func uncertainSends() async throws {
         try await withGateway(startPolling: false) { gw in
             gw.simulator.addUsers([SimUser(id: 7400), SimUser(id: 7401)])
             // As if a crash came between Telegram accepting the message and the journal's mark.
-            try await gw.effects.markDone("j:msg-1", "plan", result: "idle@1")
+            try await gw.effects.markDone("j:msg-1", "plan", .plan(phase: .idle, version: 1))
             try await gw.effects.markStarted("j:msg-1", "s0")
             let skipped = await gw.deliver.handle(
                 Deliver(deliveries: [gw.delivery("msg-1", "message", user: 7400, payload: ["text": .string("hi")])]))
             #expect(skipped.results[0].outcome == .delivered)
-            #expect(gw.simulator.sent(to: 7400).isEmpty, "at most once: not repeated")
+            #expect(gw.simulator.sent(to: 7400).isEmpty, "on_uncertain skip: not repeated")
+            #expect(try await gw.effects.load("j:msg-1").result("s0") == .uncertainSkipped)
 
+            // The same window left by a version before typed records: its strings are still read.
             _ = try await gw.states.transition(7401, to: .awaitingPayment, from: [nil])
-            try await gw.effects.markDone("j:paid-1", "plan", result: "awaiting_payment@1")
-            try await gw.effects.markDone("j:paid-1", "s0", result: "m:2")
-            try await gw.effects.markStarted("j:paid-1", "s1")
+            let key = RedisArgument(gw.keys("gw", "fx", "j:paid-1"))
+            _ = try await gw.pool.next().send(
+                "HSET", key, "plan", "d:awaiting_payment@1", "s0", "d:m:2", "s1", "s")
             let repeated = await gw.deliver.handle(Deliver(deliveries: [gw.delivery("paid-1", "payment_confirmed", user: 7401)]))
             #expect(repeated.results[0].outcome == .delivered)
-            #expect(gw.simulator.sent(to: 7401).count == 1, "at least once: the confirmation is sent")
-            #expect(gw.runner.counters.snapshot.ambiguousSends == 2)
+            #expect(gw.simulator.sent(to: 7401).count == 1, "on_uncertain resend: the confirmation is sent")
+            let counters = gw.runner.counters.snapshot
+            #expect(counters.uncertainSkipped == 1)
+            #expect(counters.uncertainResent == 1)
+            #expect(counters.uncertainSends == 2)
+            // A replay of the finished unit sends nothing more.
+            let again = await gw.deliver.handle(Deliver(deliveries: [gw.delivery("paid-1", "payment_confirmed", user: 7401)]))
+            #expect(again.results[0].outcome == .duplicate)
+            #expect(gw.simulator.sent(to: 7401).count == 1)
         }
     }
 }

@@ -9,12 +9,12 @@ struct FlowEngineTests {
         let plan = engine.plan(.start, phase: nil)
         #expect(plan.steps.count == 2)
         // A reply to the user's own action: sent again when a send was left uncertain.
-        #expect(plan.steps.last == .send(FlowSend(FlowDefinition.defaults.welcome, keyboard: .getAccess, guarantee: .atLeastOnce)))
+        #expect(plan.steps.last == .send(FlowSend(FlowDefinition.defaults.welcome, keyboard: .getAccess, byDefault: .resend)))
         #expect(
-            engine.plan(.start, phase: .paid).steps == [.send(FlowSend(FlowDefinition.defaults.alreadyPaid, guarantee: .atLeastOnce))])
+            engine.plan(.start, phase: .paid).steps == [.send(FlowSend(FlowDefinition.defaults.alreadyPaid, byDefault: .resend))])
         // What nobody waits for is never repeated.
         #expect(engine.plan(.reminder(step: "reminder", cycle: nil), phase: .awaitingPayment).steps.contains {
-            if case .send(let send) = $0 { return send.guarantee == .atMostOnce }
+            if case .send(let send) = $0 { return send.onUncertain == .skip }
             return false
         })
     }
@@ -43,7 +43,7 @@ struct FlowEngineTests {
             Issue.record("expected a send")
             return
         }
-        #expect(send.guarantee == .atLeastOnce)
+        #expect(send.onUncertain == .resend)
         #expect(plan.steps.last == .cancelReminders)
         #expect(engine.plan(.paymentConfirmed, phase: .paid).skipReason == "already paid")
     }

@@ -52,6 +52,29 @@ struct FlowFileTests {
         #expect(flow.status == FlowDefinition.defaults.status)
     }
 
+    @Test("on_uncertain sets a message's policy; unset, the place's default holds")
+    func onUncertainPerMessage() throws {
+        let yaml = """
+            welcome:
+              text: Hi
+              on_uncertain: skip
+            reminders:
+              - {step: r1, delay: 1m, text: x, on_uncertain: resend}
+              - {step: r2, delay: 2m, text: y}
+            """
+        let flow = try FlowFile.parse(yaml, name: "flow.yaml")
+        #expect(flow.welcome.onUncertain == .skip)
+        #expect(flow.reminders.map(\.message.onUncertain) == [.resend, nil])
+        #expect(FlowDefinition.defaults.welcome.onUncertain == nil)
+        let engine = FlowEngine(flow: flow)
+        let start = engine.plan(.start, phase: nil)
+        let sends = start.steps.compactMap { step -> FlowSend? in
+            if case .send(let send) = step { return send }
+            return nil
+        }
+        #expect(sends.map(\.onUncertain) == [.skip], "the file's skip overrides the welcome's resend")
+    }
+
     @Test func jsonIsAcceptedToo() throws {
         let json = #"{"welcome": {"text": "Hi"}, "reminders": [{"step": "r1", "delay": "5m", "text": "x", "video": "file_id:BAAD"}]}"#
         let flow = try FlowFile.parse(json, name: "flow.json")
@@ -70,6 +93,8 @@ struct FlowFileTests {
         ("payment:\n  url: ftp://x\n", 2, "must be an http(s)"),
         ("status:\n  paid: \"\"\n", 2, "is empty"),
         ("reminders:\n  - step: a\n    delay: 1m\n", 2, "needs a 'text'"),
+        ("welcome:\n  text: hi\n  on_uncertain: twice\n", 3, "must be resend or skip, not 'twice'"),
+        ("welcome:\n  text: hi\n  on_uncertain: [resend]\n", 3, "on_uncertain"),
     ] as [(String, Int, String)])
     func badFilesNameTheLineAndTheReason(_ text: String, line: Int, reason: String) {
         do {

@@ -55,7 +55,7 @@ struct GatewayProcessTests {
             try await Task.sleep(for: .seconds(4))
 
             let stats = try await h.stats()
-            let ambiguous = Int(stats["flow_ambiguous_sends_total"] ?? 0)
+            let ambiguous = Int(stats["flow_uncertain_sends_total"] ?? 0)
             let sentByChat = try await h.telegram.sentByChat()
             var repeats = 0
             for user in users {

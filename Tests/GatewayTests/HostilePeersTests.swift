@@ -87,7 +87,7 @@ struct HostilePeersTests {
             // the user (link, confirmation) is sent again, a reminder is not. So a user sees a
             // reply twice at most, a reminder once at most, and every repeat or missing
             // reminder is one of the uncertain sends the gateway counted.
-            let ambiguous = Int(try await both.gatewayStats["flow_ambiguous_sends_total"] ?? 0)
+            let ambiguous = Int(try await both.gatewayStats["flow_uncertain_sends_total"] ?? 0)
             var repeats = 0
             for user in users {
                 let links = texts(user).filter { $0.contains("complete the payment") }.count

@@ -129,7 +129,7 @@ struct DemoSummary: Sendable {
         if confirmationsMissing > 0 { p.append("\(confirmationsMissing) payments were never confirmed") }
         // A reply left uncertain by a kill (its request on the wire) is sent again: a repeat is a
         // broken promise only beyond the uncertain sends the gateway counted.
-        let uncertain = Int(services.gateway["flow_ambiguous_sends_total"] ?? 0)
+        let uncertain = Int(services.gateway["flow_uncertain_sends_total"] ?? 0)
         let repeats = confirmedTwice + welcomedTwice + linkedTwice
         if repeats > uncertain {
             p.append(

@@ -21,10 +21,14 @@ public struct FlowDefinition: Sendable, Hashable {
     public struct Message: Sendable, Hashable {
         public var text: String
         public var media: Media?
+        /// What a send of this message left uncertain does (`on_uncertain`); `nil`: the default of
+        /// the place it is sent from (``FlowSend/OnUncertain``).
+        public var onUncertain: FlowSend.OnUncertain?
 
-        public init(text: String, media: Media? = nil) {
+        public init(text: String, media: Media? = nil, onUncertain: FlowSend.OnUncertain? = nil) {
             self.text = text
             self.media = media
+            self.onUncertain = onUncertain
         }
     }
 

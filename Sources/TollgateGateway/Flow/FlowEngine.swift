@@ -29,26 +29,27 @@ public enum FlowKeyboard: Sendable, Hashable {
 
 /// One message the flow sends, and what a replay does when it cannot know whether it went out.
 public struct FlowSend: Sendable, Hashable {
-    /// What a send whose outcome is unknown (the request was written, no readable answer came)
-    /// does on the next attempt.
-    public enum Guarantee: Sendable, Hashable {
-        /// Skip it: never shown twice (reminders, expiry notices, operator messages — nobody is
-        /// waiting for them, and a repeat would nag).
-        case atMostOnce
-        /// Send it again: never lost (replies to the user's own action — welcome, payment link,
-        /// status — and the payment confirmation: a silent bot or an unconfirmed payment is worse
-        /// than a repeat).
-        case atLeastOnce
+    /// What a send whose outcome is unknown (its request was written, no readable answer came, or
+    /// the runner stopped meanwhile) does: the flow file's `on_uncertain`.
+    public enum OnUncertain: String, Sendable, Hashable, CaseIterable {
+        /// Send it again: never lost, perhaps shown twice. The default for replies to the user's own
+        /// action (welcome, payment link, status, help, already-paid) and the payment confirmation:
+        /// a silent bot or an unconfirmed payment is worse than a repeat.
+        case resend
+        /// Skip it: never shown twice, perhaps lost. The default for what nobody is waiting for —
+        /// reminders, expiry notices, operator messages, the over-limit notice — where a repeat nags.
+        case skip
     }
 
     public var message: FlowDefinition.Message
     public var keyboard: FlowKeyboard
-    public var guarantee: Guarantee
+    public var onUncertain: OnUncertain
 
-    public init(_ message: FlowDefinition.Message, keyboard: FlowKeyboard = .none, guarantee: Guarantee = .atMostOnce) {
+    /// - Parameter byDefault: the policy when the message does not set one (`on_uncertain` in the flow file).
+    public init(_ message: FlowDefinition.Message, keyboard: FlowKeyboard = .none, byDefault: OnUncertain = .skip) {
         self.message = message
         self.keyboard = keyboard
-        self.guarantee = guarantee
+        self.onUncertain = message.onUncertain ?? byDefault
     }
 }
 
@@ -86,24 +87,24 @@ public struct FlowEngine: Sendable {
     public func plan(_ event: FlowEvent, phase: UserPhase?, stateVersion: Int64? = nil) -> FlowPlan {
         switch event {
         case .start:
-            if phase == .paid { return FlowPlan(steps: [.send(FlowSend(flow.alreadyPaid, guarantee: .atLeastOnce))]) }
+            if phase == .paid { return FlowPlan(steps: [.send(FlowSend(flow.alreadyPaid, byDefault: .resend))]) }
             return FlowPlan(steps: [
                 .transition(to: .idle, from: [nil], mustMove: false),
-                .send(FlowSend(flow.welcome, keyboard: .getAccess, guarantee: .atLeastOnce)),
+                .send(FlowSend(flow.welcome, keyboard: .getAccess, byDefault: .resend)),
             ])
         case .status:
             let text = flow.status[phase?.rawValue ?? "none"] ?? flow.status["none"] ?? "Send /start."
-            return FlowPlan(steps: [.send(FlowSend(FlowDefinition.Message(text: text), guarantee: .atLeastOnce))])
+            return FlowPlan(steps: [.send(FlowSend(FlowDefinition.Message(text: text), byDefault: .resend))])
         case .text:
             guard let help = flow.help else { return .skip("no reply to free text") }
-            return FlowPlan(steps: [.send(FlowSend(FlowDefinition.Message(text: help), guarantee: .atLeastOnce))])
+            return FlowPlan(steps: [.send(FlowSend(FlowDefinition.Message(text: help), byDefault: .resend))])
         case .getAccess(let id):
             let answer = FlowStep.answerCallback(id: id, text: flow.getAccessAnswer)
-            if phase == .paid { return FlowPlan(steps: [answer, .send(FlowSend(flow.alreadyPaid, guarantee: .atLeastOnce))]) }
+            if phase == .paid { return FlowPlan(steps: [answer, .send(FlowSend(flow.alreadyPaid, byDefault: .resend))]) }
             return FlowPlan(steps: [
                 answer, .ensureRecord,
                 .transition(to: .awaitingPayment, from: Self.beforePaid, mustMove: false),
-                .send(FlowSend(flow.payment, keyboard: flow.payButton == nil ? .none : .pay, guarantee: .atLeastOnce)),
+                .send(FlowSend(flow.payment, keyboard: flow.payButton == nil ? .none : .pay, byDefault: .resend)),
                 .watchPayment, .scheduleReminders,
             ])
         case .otherButton(let id):
@@ -119,7 +120,7 @@ public struct FlowEngine: Sendable {
             if phase == .paid { return .skip("already paid") }
             return FlowPlan(steps: [
                 .transition(to: .paid, from: Self.beforePaid, mustMove: true),
-                .send(FlowSend(flow.paid, guarantee: .atLeastOnce)), .cancelReminders,
+                .send(FlowSend(flow.paid, byDefault: .resend)), .cancelReminders,
             ])
         case .paymentExpired:
             guard phase == .awaitingPayment else { return .skip("not awaiting payment") }

@@ -4,7 +4,7 @@ import Yams
 extension FlowNodeReader {
     static let all: Set<String> = FlowTemplate.names
     static let beforeRecord: Set<String> = ["first_name", "user_id"]
-    static let messageKeys = ["text", "photo", "video", "document"]
+    static let messageKeys = ["text", "photo", "video", "document", "on_uncertain"]
 
     mutating func definition(_ root: Node) throws(FlowFileError) -> FlowDefinition {
         let top = try mapping(

@@ -73,6 +73,13 @@ struct FlowNodeReader {
             message.media = FlowDefinition.Media(
                 kind: InputMedia.Kind(rawValue: kind)!, file: try mediaFile(node, "\(path).\(kind)"))
         }
+        if let node = fields["on_uncertain"] {
+            let value = try string(node, "\(path).on_uncertain")
+            guard let policy = FlowSend.OnUncertain(rawValue: value) else {
+                throw fail(node, "\(path).on_uncertain must be resend or skip, not '\(value.prefix(40))'")
+            }
+            message.onUncertain = policy
+        }
         if let node = fields["text"] {
             message.text = try text(node, "\(path).text", placeholders: placeholders, maxUTF16: message.media == nil ? 4096 : 1024)
         } else if message.media != nil, message.text.utf16.count > 1024 {

@@ -3,10 +3,10 @@ import TollgateIPC
 import TollgateTelegram
 
 extension FlowRunner {
+    /// Carries out one step and says what it left (``UnitDecisions/After``); the runner records it.
     func execute(
-        _ step: FlowStep, key: String, scope: String, record: EffectJournal.Record, departBy: ContinuousClock.Instant?,
-        context: inout Context
-    ) async throws -> StepOutcome {
+        _ step: FlowStep, key: String, scope: String, departBy: ContinuousClock.Instant?, context: inout Context
+    ) async throws -> UnitDecisions.After {
         switch step {
         case .answerCallback(let id, let text):
             do throws(TelegramError) {
@@ -15,42 +15,22 @@ extension FlowRunner {
                 // Only cosmetic (the button's spinner): a lost or expired answer is not worth a retry.
                 logger.debug("callback answer failed", metadata: ["error": "\(error.code.rawValue)"])
             }
-            return .next(result: "", sent: false)
+            return .next(.plain, sent: false)
 
         case .ensureRecord:
-            if let id = context.recordID { return .next(result: String(id), sent: false) }
+            if let id = context.recordID { return .next(.record(id: id), sent: false) }
             let id = try await directory.findOrCreate(
                 telegramID: context.user.userID, firstName: context.user.firstName, username: context.user.username)
-            context.recordID = id
             counters.add(\.recordsEnsured)
-            return .next(result: String(id), sent: false)
+            return .next(.record(id: id), sent: false)
 
         case .transition(let target, let allowed, let mustMove):
             var metadata = ["chat_id": String(context.user.chatID), "first_name": context.user.firstName]
             if let id = context.recordID { metadata["record_id"] = String(id) }
-            switch try await states.transition(context.user.userID, to: target, from: allowed, metadata: metadata) {
-            case .moved(_, let version):
-                context.cycle = version
-                return .next(result: "m:\(version)", sent: false)
-            case .alreadyThere(let version):
-                if mustMove { return .stop(.skipped("already \(target.rawValue)")) }
-                context.cycle = version
-                return .next(result: "a:\(version)", sent: false)
-            case .refused(let current):
-                if mustMove { return .stop(.skipped("state is \(current?.rawValue ?? "none")")) }
-                return .next(result: "r", sent: false)
-            }
+            let result = try await states.transition(context.user.userID, to: target, from: allowed, metadata: metadata)
+            return UnitDecisions.afterTransition(result, target: target, mustMove: mustMove)
 
         case .send(let send):
-            if record.isStarted(key) {
-                // Crashed between sending and recording: Telegram may or may not have it.
-                counters.add(\.ambiguousSends)
-                if send.guarantee == .atMostOnce {
-                    logger.warning("not repeating a send that may have gone out", metadata: ["scope": "\(scope)"])
-                    return .next(result: "ambiguous-skipped", sent: false)
-                }
-                logger.warning("repeating a send that may have gone out", metadata: ["scope": "\(scope)"])
-            }
             let journal = self.journal
             // The mark covers only a request on the wire: set before each attempt leaves, cleared as
             // soon as an attempt is known not to have gone out (any HTTP status, a refused connection),
@@ -59,29 +39,17 @@ extension FlowRunner {
                 render(send, context), departBy: departBy,
                 beforeDeparture: { try await journal.markStarted(scope, key) },
                 afterKnownNotSent: { try await journal.clear(scope, key) })
-            switch outcome {
-            case .sent(let messages):
-                counters.add(\.messagesSent)
-                return .next(result: "sent:\(messages.first?.messageID ?? 0)", sent: true)
-            case .suppressed(let reason):
-                return .note(result: "suppressed", .skipped("chat suppressed (\(reason))"))
-            case .failed(let error):
-                if error.isPermanentForChat { return .note(result: "suppressed", .skipped("chat suppressed (\(error.detail))")) }
-                return .note(result: "failed", .failed(error.detail))
-            case .retryLater(let after, let error, let maybeSent):
-                if !maybeSent { try await self.journal.clear(scope, key) }
-                return .retry(after: after, "telegram: \(error.code.rawValue)")
-            case .outOfTime:
-                return .deferred("out of time before the message could leave")
-            }
+            if case .retryLater(_, _, false) = outcome { try await journal.clear(scope, key) }
+            if outcome.wasSent { counters.add(\.messagesSent) }
+            return UnitDecisions.afterSend(outcome, policy: send.onUncertain)
 
         case .watchPayment:
-            guard let recordID = context.recordID else { return .next(result: "no-record", sent: false) }
+            guard let recordID = context.recordID else { return .next(.noRecord, sent: false) }
             _ = try await poller.watchPayment(
                 WatchPayment(
                     userID: context.user.userID, chatID: context.user.chatID, recordID: recordID,
                     expiresInMs: max(1000, flow.watchFor.milliseconds), notifyExpired: true))
-            return .next(result: "", sent: false)
+            return .next(.plain, sent: false)
 
         case .scheduleReminders:
             let cycle = context.cycle ?? 0
@@ -93,11 +61,11 @@ extension FlowRunner {
                         userID: context.user.userID, chatID: context.user.chatID, delayMs: reminder.delay.milliseconds,
                         payload: work.payload))
             }
-            return .next(result: "", sent: false)
+            return .next(.plain, sent: false)
 
         case .cancelReminders:
             let reply = try await poller.cancel(Cancel(userID: context.user.userID, kind: "reminder"))
-            return .next(result: String(reply.cancelled), sent: false)
+            return .next(.cancelled(count: reply.cancelled), sent: false)
         }
     }
 
@@ -126,7 +94,12 @@ extension FlowRunner {
 public final class FlowCounters: Sendable {
     public struct Values: Sendable, Equatable {
         public var messagesSent = 0
-        public var ambiguousSends = 0
+        /// Sends left uncertain (a request on the wire when a run stopped), sent again by their
+        /// policy (`on_uncertain: resend`).
+        public var uncertainResent = 0
+        /// Such sends skipped by their policy (`on_uncertain: skip`).
+        public var uncertainSkipped = 0
+        public var uncertainSends: Int { uncertainResent + uncertainSkipped }
         public var recordsEnsured = 0
         /// Units answered "retry" because another runner held them.
         public var runningElsewhere = 0

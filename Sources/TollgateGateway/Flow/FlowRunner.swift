@@ -29,7 +29,7 @@ public enum FlowRunResult: Sendable, Hashable {
     /// A message can never be sent (bad request): the rest was carried out.
     case failed(String)
     /// This unit was finished before (`outcome` as recorded).
-    case alreadyDone(String)
+    case alreadyDone(UnitOutcome)
     /// Stopped at a step that must be tried again later; finished steps stay done.
     case retry(after: Duration?, String)
     /// Not tried now, through no fault of the unit: another runner holds it, or the run's time
@@ -97,25 +97,17 @@ public struct FlowRunner: Sendable {
     private func runClaimed(
         scope: String, event: FlowEvent, user: FlowUser, departBy: ContinuousClock.Instant?
     ) async throws -> FlowRunResult {
-        var record = try await journal.load(scope)
+        let record = try await journal.load(scope)
         if let outcome = record.outcome { return .alreadyDone(outcome) }
         let state = try await states.state(of: user.userID)
         // The plan depends on the phase seen the first time: a replay plans with that same phase.
-        let phase: UserPhase?
-        let version: Int64?
-        if let planned = record.result("plan") {
-            let parts = planned.split(separator: "@", maxSplits: 1)
-            phase = UserPhase(rawValue: String(parts.first ?? ""))
-            version = parts.count > 1 ? Int64(parts[1]) : nil
-        } else {
-            phase = state?.phase
-            version = state?.version
-            try await journal.markDone(scope, "plan", result: "\(phase?.rawValue ?? "none")@\(version ?? 0)")
-            record.steps["plan"] = "d:\(phase?.rawValue ?? "none")@\(version ?? 0)"
+        let basis = UnitDecisions.planBasis(recorded: record.result("plan"), current: state)
+        if basis.record {
+            try await journal.markDone(scope, "plan", .plan(phase: basis.phase, version: basis.version ?? 0))
         }
-        let plan = engine.plan(event, phase: phase, stateVersion: version)
+        let plan = engine.plan(event, phase: basis.phase, stateVersion: basis.version)
         if let reason = plan.skipReason {
-            try await journal.finish(scope, outcome: "skipped:\(reason)")
+            try await journal.finish(scope, .skipped(reason))
             return .skipped(reason)
         }
         var user = user
@@ -125,41 +117,42 @@ public struct FlowRunner: Sendable {
         var endNote: FlowRunResult?
         for (index, step) in plan.steps.enumerated() {
             let key = "s\(index)"
-            if let result = record.result(key) {
+            let after: UnitDecisions.After
+            switch UnitDecisions.before(step, mark: record.steps[key]) {
+            case .restore(let result):
                 context.restore(step, result)
                 continue
+            case .skipUncertain:
+                after = .uncertainSkipped
+            case .resendUncertain:
+                counters.add(\.uncertainResent)
+                logger.warning("sending again a message that may have gone out (on_uncertain: resend)", metadata: ["scope": "\(scope)"])
+                after = try await execute(step, key: key, scope: scope, departBy: departBy, context: &context)
+            case .run:
+                after = try await execute(step, key: key, scope: scope, departBy: departBy, context: &context)
             }
-            let outcome = try await execute(
-                step, key: key, scope: scope, record: record, departBy: departBy, context: &context)
-            switch outcome {
+            switch after {
             case .next(let result, let didSend):
-                try await journal.markDone(scope, key, result: result)
+                try await journal.markDone(scope, key, result)
+                context.restore(step, result)
                 if didSend { sent += 1 }
-            case .stop(let result):
-                try await journal.finish(scope, outcome: outcomeText(result))
-                return result
+            case .uncertainSkipped:
+                counters.add(\.uncertainSkipped)
+                logger.warning("not sending again a message that may have gone out (on_uncertain: skip)", metadata: ["scope": "\(scope)"])
+                try await journal.markDone(scope, key, .uncertainSkipped)
             case .note(let result, let note):
-                try await journal.markDone(scope, key, result: result)
+                try await journal.markDone(scope, key, result)
                 endNote = endNote ?? note
-            case .retry(let after, let detail):
-                return .retry(after: after, detail)
-            case .deferred(let detail):
-                return .deferred(after: nil, detail)
+            case .stop(let outcome, let result):
+                try await journal.finish(scope, outcome)
+                return result
+            case .leave(let result):
+                return result
             }
         }
         let final = endNote ?? .done(sent: sent)
-        try await journal.finish(scope, outcome: outcomeText(final))
+        try await journal.finish(scope, UnitDecisions.outcome(of: final))
         return final
-    }
-
-    func outcomeText(_ result: FlowRunResult) -> String {
-        switch result {
-        case .done: "done"
-        case .skipped(let r): "skipped:\(r)"
-        case .failed(let r): "failed:\(r)"
-        case .alreadyDone(let r): r
-        case .retry(_, let r), .deferred(_, let r): "retry:\(r)"
-        }
     }
 
     /// The values texts and steps need.
@@ -168,21 +161,10 @@ public struct FlowRunner: Sendable {
         var recordID: Int64?
         var cycle: Int64?
 
-        mutating func restore(_ step: FlowStep, _ result: String) {
-            switch step {
-            case .ensureRecord: if let id = Int64(result) { recordID = id }
-            case .transition:
-                if let v = Int64(result.dropFirst(2)), result.hasPrefix("m:") || result.hasPrefix("a:") { cycle = v }
-            default: break
-            }
+        mutating func restore(_ step: FlowStep, _ result: StepResult) {
+            let values = UnitDecisions.restored(step, result)
+            if let id = values.recordID { recordID = id }
+            if let v = values.cycle { cycle = v }
         }
-    }
-
-    enum StepOutcome {
-        case next(result: String, sent: Bool)
-        case note(result: String, FlowRunResult)
-        case stop(FlowRunResult)
-        case retry(after: Duration?, String)
-        case deferred(String)
     }
 }

@@ -98,13 +98,11 @@ public final class DeliverHandler: Sendable {
             case .failed(let reason):
                 return DeliveryResult(jobID: d.jobID, outcome: .failed, detail: reason)
             case .alreadyDone(let outcome):
-                if outcome.hasPrefix("skipped:") {
-                    return DeliveryResult(jobID: d.jobID, outcome: .skipped, detail: String(outcome.dropFirst(8)))
+                switch outcome {
+                case .skipped(let reason): return DeliveryResult(jobID: d.jobID, outcome: .skipped, detail: reason)
+                case .failed(let reason): return DeliveryResult(jobID: d.jobID, outcome: .failed, detail: reason)
+                case .done, .unreadable: return DeliveryResult(jobID: d.jobID, outcome: .duplicate)
                 }
-                if outcome.hasPrefix("failed:") {
-                    return DeliveryResult(jobID: d.jobID, outcome: .failed, detail: String(outcome.dropFirst(7)))
-                }
-                return DeliveryResult(jobID: d.jobID, outcome: .duplicate)
             case .retry(let after, let detail):
                 return DeliveryResult(jobID: d.jobID, outcome: .retry, retryAfterMs: after?.milliseconds, detail: detail)
             case .deferred(let after, let detail):

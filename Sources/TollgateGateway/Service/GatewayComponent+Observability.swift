@@ -58,7 +58,9 @@ extension GatewayComponent {
             for (outcome, n) in deliver.stats.outcomes { counters["deliveries_\(outcome)_total"] = Double(n) }
             let f = runner.counters.snapshot
             counters["flow_messages_sent_total"] = Double(f.messagesSent)
-            counters["flow_ambiguous_sends_total"] = Double(f.ambiguousSends)
+            counters["flow_uncertain_sends_total"] = Double(f.uncertainSends)
+            counters["flow_uncertain_resent_total"] = Double(f.uncertainResent)
+            counters["flow_uncertain_skipped_total"] = Double(f.uncertainSkipped)
             counters["flow_units_running_elsewhere_total"] = Double(f.runningElsewhere)
             counters["flow_records_ensured_total"] = Double(f.recordsEnsured)
             let term = leadership.currentTerm
