@@ -18,6 +18,9 @@ public struct HTTPServerResponse: Sendable {
     /// Write the body a few bytes at a time, pausing this long between pieces (a slow peer, for
     /// simulators); nil writes it at once.
     public var trickle: Duration?
+    /// Close the connection without answering at all (a peer that did the work and then lost
+    /// the connection, for simulators): the client cannot tell whether the request took effect.
+    public var dropConnection = false
 
     /// Creates a response from its parts.
     public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], trickle: Duration? = nil) {
@@ -25,6 +28,13 @@ public struct HTTPServerResponse: Sendable {
         self.headers = headers
         self.body = body
         self.trickle = trickle
+    }
+
+    /// No answer: the connection is closed as soon as the handler returns.
+    public static var dropped: HTTPServerResponse {
+        var response = HTTPServerResponse(status: 500)
+        response.dropConnection = true
+        return response
     }
 
     /// `value` encoded as JSON with `Content-Type: application/json`; a value that cannot be

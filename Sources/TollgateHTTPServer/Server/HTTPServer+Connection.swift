@@ -17,6 +17,8 @@ extension HTTPServer {
                     case .request(let head, let body):
                         let request = HTTPServerRequest(head: head, body: body)
                         let response = await handler(request)
+                        // Closing without a word (executeThenClose closes the channel).
+                        if response.dropConnection { return }
                         let keepAlive = head.isKeepAlive
                         try await write(response, for: head, on: channel, close: !keepAlive)
                         guard keepAlive else { return }

@@ -27,9 +27,20 @@ public struct SimHostility: Sendable, Equatable, Codable {
         case absurdHeaders = "absurd_headers"
         /// 429 with a `Retry-After` anywhere from 0 to 10^20 seconds (and `retry_after` in the body).
         case throttleStorm = "throttle_storm"
+        /// 500, 502, 503 or 504 with the peer's own error envelope (`{"ok":false,"error_code":502,...}`):
+        /// an answer, so the request is known not to have taken effect.
+        case serverError = "server_error"
+        /// The request is carried out and the connection closed without an answer: the client
+        /// cannot know that it took effect (a send that reached the user while its reply was lost).
+        /// Never drawn unless named: it makes the peer do work the client may repeat.
+        case lostReply = "lost_reply"
 
         /// Whether the request is carried out before the reply is spoiled.
-        public var applies: Bool { self == .truncated || self == .wrongTypes }
+        public var applies: Bool { self == .truncated || self == .wrongTypes || self == .lostReply }
+
+        /// The faults drawn when none are named: every one that leaves a request either undone or
+        /// visibly answered (all but ``lostReply``).
+        public static let byDefault = allCases.filter { $0 != .lostReply }
     }
 
     /// The fraction of API requests that get a fault (0 heals the peer).
@@ -39,9 +50,9 @@ public struct SimHostility: Sendable, Equatable, Codable {
     public var routes: [String]?
     public var seed: UInt64
 
-    public init(rate: Double, faults: [Fault] = Fault.allCases, routes: [String]? = nil, seed: UInt64 = 1) {
+    public init(rate: Double, faults: [Fault] = Fault.byDefault, routes: [String]? = nil, seed: UInt64 = 1) {
         self.rate = min(max(rate.isFinite ? rate : 0, 0), 1)
-        self.faults = faults.isEmpty ? Fault.allCases : faults
+        self.faults = faults.isEmpty ? Fault.byDefault : faults
         self.routes = routes
         self.seed = seed
     }
@@ -127,6 +138,12 @@ final class SimHostile: Sendable {
             let seconds = ["0", "1", "30", "3600", "86400000", "100000000000000000000"][Int(detail % 6)]
             let body = #"{"ok":false,"error_code":429,"description":"Too Many Requests: retry after \#(seconds)","parameters":{"retry_after":\#(seconds)}}"#
             return HTTPServerResponse(status: 429, headers: json + [("Retry-After", seconds)], body: Array(body.utf8))
+        case .serverError:
+            let status = [500, 502, 503, 504][Int(detail % 4)]
+            let body = errorBody.replacingOccurrences(of: "\"error_code\":500", with: "\"error_code\":\(status)")
+            return HTTPServerResponse(status: status, headers: json, body: Array(body.utf8))
+        case .lostReply:
+            return .dropped
         }
     }
 
