@@ -56,6 +56,29 @@ struct DemoTests {
         #expect(reminders["video_uploads"] == 1, "the reminder video is uploaded once, then sent by file_id")
     }
 
+    @Test("Webhook mode, 10 % of Bot API calls answered 5xx, and chaos: everyone answered, payments confirmed once, no reminder twice")
+    func webhookWithTelegramFaults() async throws {
+        let run = try await demo([
+            "--users", "40", "--duration", "24s", "--reminder-after", "6s", "--pollers", "2", "--chaos", "--seed", "11",
+            "--webhook", "--telegram-fail-rate", "0.1",
+        ])
+        let context = Comment(rawValue: String(run.output.suffix(4000)))
+        #expect(run.status == 0, context)
+        #expect((run.summary["problems"] as? [Any])?.isEmpty == true, context)
+        #expect(run.summary["webhook"] as? Bool == true)
+        #expect((run.summary["telegram_faults_injected"] as? Double ?? 0) > 0, "faults were injected")
+        let users = run.summary["users"] as? [String: Double] ?? [:]
+        #expect(users["arrived"] == 40 && users["welcomed"] == 40 && users["linked"] == 40, context)
+        let payments = run.summary["payments"] as? [String: Any] ?? [:]
+        #expect(payments["missing"] as? Double == 0, context)
+        #expect(payments["confirmed_once"] as? Double == users["paid"], context)
+        let reminders = run.summary["reminders"] as? [String: Double] ?? [:]
+        #expect(reminders["twice"] == 0 && reminders["after_payment"] == 0, context)
+        let gateway = run.summary["gateway_counters"] as? [String: Double] ?? [:]
+        #expect((gateway["telegram_transient_retries_total"] ?? 0) > 0, "5xx answers were retried: \(gateway)")
+        #expect(gateway["flow_uncertain_sends_total"] != nil, "uncertain sends are counted")
+    }
+
     @Test("Batch polling mode, one poller: the same promises")
     func batchMode() async throws {
         let run = try await demo(["--users", "20", "--duration", "15s", "--reminder-after", "5s", "--pollers", "1", "--mode", "batch"])
@@ -72,5 +95,8 @@ struct DemoTests {
         let run = try await demo(["--mode", "sometimes"])
         #expect(run.status != 0)
         #expect(run.output.contains("--mode is delta or batch"), Comment(rawValue: run.output))
+        let rate = try await demo(["--telegram-fail-rate", "1.5"])
+        #expect(rate.status != 0)
+        #expect(rate.output.contains("--telegram-fail-rate is a share of calls"), Comment(rawValue: rate.output))
     }
 }

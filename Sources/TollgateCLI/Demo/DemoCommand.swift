@@ -44,6 +44,12 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Midway, kill -9 the gateway and then the leading poller; the supervisor restarts them as systemd would.")
     var chaos = false
 
+    @Flag(help: "Updates reach the gateway by webhook (the simulator POSTs them to WEBHOOK_LISTEN) instead of long polling.")
+    var webhook = false
+
+    @Option(help: "Share of Bot API calls the Telegram simulator answers with a 5xx (500/502/503/504 with Telegram's error envelope), e.g. 0.1.")
+    var telegramFailRate = 0.0
+
     @Flag(help: "Use the real Telegram and NocoDB from the environment instead of the simulators (no simulated users).")
     var real = false
 
@@ -74,6 +80,12 @@ struct DemoCommand: AsyncParsableCommand {
             throw ValidationError("--pay-share and --block-share are shares (0...1) that add up to at most 1")
         }
         guard every > 0 else { throw ValidationError("--every must be positive") }
+        guard telegramFailRate.isFinite, (0...0.9).contains(telegramFailRate) else {
+            throw ValidationError("--telegram-fail-rate is a share of calls, 0...0.9")
+        }
+        if real && (webhook || telegramFailRate > 0) {
+            throw ValidationError("--webhook and --telegram-fail-rate are for the simulated Telegram, not with --real")
+        }
         if real {
             let env = ProcessInfo.processInfo.environment
             let missing = ["BOT_TOKEN", "NOCODB_URL", "NOCODB_TOKEN", "NOCODB_TABLE_ID"].filter { (env[$0] ?? "").isEmpty }
@@ -85,7 +97,7 @@ struct DemoCommand: AsyncParsableCommand {
         let settings = DemoSettings(
             users: users, duration: DurationParser.parse(duration)!.seconds, pollers: pollers, mode: mode,
             reminderDelay: DurationParser.parse(reminderAfter)!.seconds, payShare: payShare, blockShare: blockShare,
-            chaos: chaos, real: real, seed: seed, progressEvery: every,
+            chaos: chaos, webhook: webhook, telegramFailRate: telegramFailRate, real: real, seed: seed, progressEvery: every,
             directory: directory, binaries: bin ?? BenchCommand.ownDirectory())
         let output = BenchOutput(toStderr: json)
         let run = DemoRun(settings: settings, output: output)
@@ -107,6 +119,9 @@ struct DemoSettings: Sendable {
     var payShare: Double
     var blockShare: Double
     var chaos: Bool
+    var webhook: Bool
+    /// Share of Bot API calls answered with a 5xx by the simulator.
+    var telegramFailRate: Double
     var real: Bool
     var seed: UInt64
     var progressEvery: Double

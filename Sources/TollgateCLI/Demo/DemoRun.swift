@@ -44,7 +44,8 @@ final class DemoRun: Sendable {
                 ? "== Tollgate demo against the real Telegram and NocoDB from the environment; \(settings.pollers) pollers"
                 : String(
                     format: "== Tollgate demo: %d simulated users over %.0f s, 1 bot-gateway + %d poller-scheduler, %@ polling%@",
-                    settings.users, settings.duration, settings.pollers, settings.mode, settings.chaos ? ", chaos" : ""))
+                    settings.users, settings.duration, settings.pollers, settings.mode,
+                    (settings.webhook ? ", webhook" : "") + (settings.chaos ? ", chaos" : "")))
         output.line("   logs and sockets in \(directory)")
 
         let redis = try RedisServer()
@@ -81,6 +82,17 @@ final class DemoRun: Sendable {
             environment["NOCODB_TABLE_ID"] = "users"
             try Self.writeFlow(directory: directory, reminderDelay: settings.reminderDelay)
             output.line("   Telegram simulator \(environment["TELEGRAM_API_URL"]!) (30 msg/s, 1/s per chat)")
+            if settings.webhook {
+                let port = TestNetwork.freePort()
+                environment["WEBHOOK_URL"] = "http://127.0.0.1:\(port)/tg/hook"
+                environment["WEBHOOK_LISTEN"] = "127.0.0.1:\(port)"
+                environment["WEBHOOK_SECRET"] = "demo-" + String(UInt64.random(in: 1...UInt64.max), radix: 36)
+                output.line("   updates by webhook to 127.0.0.1:\(port) (the simulator POSTs them, with the secret)")
+            }
+            if settings.telegramFailRate > 0 {
+                telegram.setHostility(SimHostility(rate: settings.telegramFailRate, faults: [.serverError], seed: settings.seed))
+                output.line(String(format: "   the Telegram simulator answers %.0f %% of Bot API calls with a 5xx", settings.telegramFailRate * 100))
+            }
             output.line("   NocoDB simulator \(environment["NOCODB_URL"]!) (5 requests per 1 s window, 429 + 30 s block)")
         }
 
@@ -192,6 +204,7 @@ final class DemoRun: Sendable {
         summary.interrupted = interrupted.load(ordering: .relaxed)
         summary.elapsedS = (ContinuousClock.now - start).seconds
         summary.collect(scenario: scenario, telegram: telegram, nocodb: nocodb, simStart: simStart)
+        summary.telegramFaults = telegram.hostileInjected.values.reduce(0, +)
         summary.services = await probe.snapshot()
         return summary
     }

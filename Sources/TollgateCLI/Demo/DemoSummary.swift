@@ -35,6 +35,8 @@ struct DemoSummary: Sendable {
     var telegram403s = 0, videoUploads = 0, videoSends = 0
     var nocodbRequests = 0, nocodbByOperation: [String: Int] = [:], nocodb429s = 0, nocodbMaxPerSecond = 0
     var rowsCreated = 0
+    /// Bot API calls the simulator answered with an injected fault (`--telegram-fail-rate`).
+    var telegramFaults = 0
     /// Per-user polling of every watched user while watched: every 60 s (seed 000) and every 3 s
     /// (Tollgate's delta cycle: the same freshness).
     var baselineEvery60s = 0, baselineEvery3s = 0
@@ -175,7 +177,14 @@ struct DemoSummary: Sendable {
             row("NocoDB", "\(n(nocodbRequests)) requests (most in any 1 s: \(nocodbMaxPerSecond), limit 5), \(n(rowsCreated)) rows created")
             row("", "per-user polling would have made \(n(baselineEvery60s)) checking every 60 s (seed 000), \(n(baselineEvery3s)) at the same freshness (every 3 s): \(f(baselineRatio))× Tollgate's")
             row("429s", "Telegram \(telegram429s) · NocoDB \(nocodb429s)")
+            if telegramFaults > 0 {
+                row("5xx", "\(n(telegramFaults)) Bot API calls answered 5xx by the simulator; \(n(Int(services.gateway["telegram_transient_retries_total"] ?? 0))) sends tried again after one")
+            }
         }
+        let g = services.gateway
+        row(
+            "Uncertain",
+            "\(Int(g["telegram_sends_uncertain_total"] ?? 0)) sends whose answer was lost; \(Int(g["flow_uncertain_sends_total"] ?? 0)) left uncertain by a stop: \(Int(g["flow_uncertain_resent_total"] ?? 0)) resent, \(Int(g["flow_uncertain_skipped_total"] ?? 0)) skipped (on_uncertain)")
         if disturbances.isEmpty {
             row("Restarts", "none (--chaos kills the gateway and the leading poller midway)")
         } else {
@@ -206,7 +215,8 @@ struct DemoSummary: Sendable {
         func r(_ v: Double) -> JSONValue { .number((v * 100).rounded() / 100) }
         var o: [String: JSONValue] = [
             "mode": .string(settings.real ? "real" : "simulated"), "polling_mode": .string(settings.mode),
-            "pollers": num(settings.pollers), "chaos": .bool(settings.chaos), "elapsed_s": r(elapsedS),
+            "pollers": num(settings.pollers), "chaos": .bool(settings.chaos), "webhook": .bool(settings.webhook),
+            "telegram_fail_rate": .number(settings.telegramFailRate), "elapsed_s": r(elapsedS),
             "interrupted": .bool(interrupted), "directory": .string(directory),
             "problems": .array(problems.map { .string($0) }),
             "peak_rss_mib": .object(peakRSSMiB.mapValues { r($0) }),
@@ -236,6 +246,7 @@ struct DemoSummary: Sendable {
                 "per_user_baseline_60s": num(baselineEvery60s), "per_user_baseline_3s": num(baselineEvery3s),
             ])
             o["http_429"] = .object(["telegram": num(telegram429s), "nocodb": num(nocodb429s)])
+            o["telegram_faults_injected"] = num(telegramFaults)
         }
         o["restarts"] = .array(
             disturbances.map { d in
