@@ -40,6 +40,34 @@ struct RedeliveryTests {
         }
     }
 
+    @Test("A reminder waiting for its slot when the payment is confirmed does not go out after the confirmation")
+    func reminderStoppedByAConfirmation() async throws {
+        try await withGateway(limiter: SlowLimiter(delay: .milliseconds(1500)), startPolling: false) { gw in
+            gw.simulator.addUsers([SimUser(id: 6300, firstName: "Late")])
+            guard case .moved(_, let cycle) = try await gw.states.transition(6300, to: .awaitingPayment, from: [nil]) else {
+                Issue.record("no state")
+                return
+            }
+            let step = FlowDefinition.defaults.reminders[0].step
+            let reminder = gw.delivery(
+                "reminder:6300:\(cycle):\(step)", "reminder", user: 6300,
+                payload: ["step": .string(step), "cycle": .number(Double(cycle))])
+            // The reminder is planned (awaiting payment) and waits 1.5 s for its slot; meanwhile the
+            // payment is confirmed.
+            async let reminderRun = gw.deliver.handle(Deliver(deliveries: [reminder]))
+            try await Task.sleep(for: .milliseconds(300))
+            _ = try await gw.states.transition(6300, to: .paid, from: [.awaitingPayment])
+            let result = await reminderRun.results[0]
+            #expect(result.outcome == .skipped, "\(result)")
+            #expect(gw.simulator.sent(to: 6300).isEmpty, "\(gw.texts(6300))")
+            #expect(gw.runner.counters.snapshot.stoppedByState == 1)
+            // Its replay stays stopped.
+            let again = await gw.deliver.handle(Deliver(deliveries: [reminder]))
+            #expect(again.results[0].outcome == .duplicate || again.results[0].outcome == .skipped)
+            #expect(gw.simulator.sent(to: 6300).isEmpty)
+        }
+    }
+
     @Test("A deliver answers within the poller's wait: what could not leave in time is not tried, and is sent once later")
     func answersWithinTheWait() async throws {
         try await withGateway(limiter: SlowLimiter(delay: .milliseconds(400)), startPolling: false) { gw in

@@ -86,6 +86,26 @@ struct UnitDecisionsTests {
                 == .next(.refused, sent: false))
     }
 
+    @Test("A guarded send (a reminder) leaves only while the user is in its phase and cycle")
+    func stateGuard() {
+        let awaiting = UserState(phase: .awaitingPayment, version: 4, updatedAtMs: 0)
+        let guardOf4 = FlowSend.StateGuard(phase: .awaitingPayment, version: 4)
+        #expect(UnitDecisions.mayLeave(nil, current: nil))
+        #expect(UnitDecisions.mayLeave(guardOf4, current: awaiting))
+        #expect(!UnitDecisions.mayLeave(guardOf4, current: UserState(phase: .paid, version: 5, updatedAtMs: 0)))
+        #expect(!UnitDecisions.mayLeave(guardOf4, current: UserState(phase: .awaitingPayment, version: 6, updatedAtMs: 0)))
+        #expect(!UnitDecisions.mayLeave(guardOf4, current: nil))
+        #expect(UnitDecisions.mayLeave(.init(phase: .awaitingPayment, version: nil), current: awaiting))
+        // The engine guards reminders with the cycle they were scheduled for.
+        let plan = FlowEngine(flow: .defaults).plan(
+            .reminder(step: FlowDefinition.defaults.reminders[0].step, cycle: 4), phase: .awaitingPayment, stateVersion: 4)
+        guard case .send(let send)? = plan.steps.first else {
+            Issue.record("\(plan)")
+            return
+        }
+        #expect(send.onlyWhile == guardOf4)
+    }
+
     @Test("A replay plans with the recorded phase and version; a first run records the current ones")
     func planBasis() {
         let current = UserState(phase: .paid, version: 9, updatedAtMs: 0)

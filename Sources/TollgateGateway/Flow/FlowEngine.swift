@@ -41,15 +41,32 @@ public struct FlowSend: Sendable, Hashable {
         case skip
     }
 
+    /// The user's state a send is only for (a reminder: still awaiting payment, in the cycle it
+    /// was scheduled for). Checked right before each attempt leaves — the sender may wait seconds
+    /// for a slot or a retry, and a payment may be confirmed meanwhile.
+    public struct StateGuard: Sendable, Hashable {
+        public var phase: UserPhase
+        /// The state version (the cycle); nil: any version of `phase`.
+        public var version: Int64?
+    }
+
     public var message: FlowDefinition.Message
     public var keyboard: FlowKeyboard
     public var onUncertain: OnUncertain
+    public var onlyWhile: StateGuard?
 
     /// - Parameter byDefault: the policy when the message does not set one (`on_uncertain` in the flow file).
     public init(_ message: FlowDefinition.Message, keyboard: FlowKeyboard = .none, byDefault: OnUncertain = .skip) {
         self.message = message
         self.keyboard = keyboard
         self.onUncertain = message.onUncertain ?? byDefault
+    }
+
+    /// This send, only while the user is in `phase` (at `version`, when given).
+    public func only(while phase: UserPhase, version: Int64?) -> FlowSend {
+        var send = self
+        send.onlyWhile = StateGuard(phase: phase, version: version)
+        return send
     }
 }
 
@@ -115,7 +132,7 @@ public struct FlowEngine: Sendable {
             guard let reminder = flow.reminders.first(where: { $0.step == step }) else {
                 return .skip("no reminder step '\(step)' in the flow")
             }
-            return FlowPlan(steps: [.send(FlowSend(reminder.message))])
+            return FlowPlan(steps: [.send(FlowSend(reminder.message).only(while: .awaitingPayment, version: cycle ?? stateVersion))])
         case .paymentConfirmed:
             if phase == .paid { return .skip("already paid") }
             return FlowPlan(steps: [

@@ -32,13 +32,28 @@ extension FlowRunner {
 
         case .send(let send):
             let journal = self.journal
+            let states = self.states
+            let userID = context.user.userID
             // The mark covers only a request on the wire: set before each attempt leaves, cleared as
             // soon as an attempt is known not to have gone out (any HTTP status, a refused connection),
-            // so a crash during the sender's waits leaves nothing uncertain.
-            let outcome = try await sender.send(
-                render(send, context), departBy: departBy,
-                beforeDeparture: { try await journal.markStarted(scope, key) },
-                afterKnownNotSent: { try await journal.clear(scope, key) })
+            // so a crash during the sender's waits leaves nothing uncertain. A guarded send (a
+            // reminder) checks the user's state first: a payment confirmed while it waited stops it.
+            let outcome: SendOutcome
+            do {
+                outcome = try await sender.send(
+                    render(send, context), departBy: departBy,
+                    beforeDeparture: {
+                        if let stateGuard = send.onlyWhile {
+                            let now = try await states.state(of: userID)
+                            guard UnitDecisions.mayLeave(stateGuard, current: now) else { throw StateMoved(phase: now?.phase) }
+                        }
+                        try await journal.markStarted(scope, key)
+                    },
+                    afterKnownNotSent: { try await journal.clear(scope, key) })
+            } catch let moved as StateMoved {
+                counters.add(\.stoppedByState)
+                return UnitDecisions.stop(.skipped("the state moved on before the message left (now \(moved.phase?.rawValue ?? "none"))"))
+            }
             if case .retryLater(_, _, false) = outcome { try await journal.clear(scope, key) }
             if outcome.wasSent { counters.add(\.messagesSent) }
             return UnitDecisions.afterSend(outcome, policy: send.onUncertain)
@@ -96,6 +111,8 @@ public final class FlowCounters: Sendable {
         public var messagesSent = 0
         /// Sends left uncertain (a request on the wire when a run stopped), sent again by their
         /// policy (`on_uncertain: resend`).
+        /// Guarded sends (reminders) stopped because the user's state moved on while they waited.
+        public var stoppedByState = 0
         public var uncertainResent = 0
         /// Such sends skipped by their policy (`on_uncertain: skip`).
         public var uncertainSkipped = 0
@@ -116,3 +133,8 @@ public final class FlowCounters: Sendable {
 }
 
 import Synchronization
+
+/// A guarded send found the user's state moved on (thrown from before its departure: nothing sent).
+struct StateMoved: Error {
+    var phase: UserPhase?
+}

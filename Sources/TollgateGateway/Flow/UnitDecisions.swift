@@ -62,6 +62,13 @@ public enum UnitDecisions {
         }
     }
 
+    /// Whether a send guarded by `guard` may still leave, given the user's state now.
+    public static func mayLeave(_ guard: FlowSend.StateGuard?, current: UserState?) -> Bool {
+        guard let `guard` else { return true }
+        guard let current, current.phase == `guard`.phase else { return false }
+        return `guard`.version.map { $0 == current.version } ?? true
+    }
+
     /// After a compare-and-set of the user's phase.
     public static func afterTransition(_ result: TransitionResult, target: UserPhase, mustMove: Bool) -> After {
         switch result {

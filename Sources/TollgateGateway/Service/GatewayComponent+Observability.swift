@@ -62,6 +62,7 @@ extension GatewayComponent {
             counters["flow_uncertain_resent_total"] = Double(f.uncertainResent)
             counters["flow_uncertain_skipped_total"] = Double(f.uncertainSkipped)
             counters["flow_units_running_elsewhere_total"] = Double(f.runningElsewhere)
+            counters["flow_sends_stopped_by_state_total"] = Double(f.stoppedByState)
             counters["flow_records_ensured_total"] = Double(f.recordsEnsured)
             let term = leadership.currentTerm
             gauges["leader"] = term == nil ? 0 : 1
