@@ -27,6 +27,11 @@ public struct UpdateJournal: Sendable {
     let seenPrefix: String
     let deadKey: String
     public let group = "processors"
+    /// One consumer name for every gateway, on purpose: whichever gateway starts next reads the
+    /// entries a crashed one read and never acknowledged (the shared pending list) and finishes
+    /// them — no XAUTOCLAIM timer, no entry left with a consumer that never comes back. A unit
+    /// still running in another live gateway is turned away by its run claim (``RunClaims``) and
+    /// comes back later: replaying the list never runs an update twice at once.
     public let consumer = "processor"
     public let dedupWindow: Duration
     /// How long a dead-lettered update is kept (`DEAD_LETTER_RETENTION`; at most the newest 10,000).
