@@ -113,7 +113,7 @@ struct HostilePeersTests {
             let telegramFaults = injected.values.reduce(0, +)
             let nocodbFaults = nocodb.hostileInjected.values.reduce(0, +)
             let kinds = Set(injected.keys).union(nocodb.hostileInjected.keys)
-            #expect(kinds.count == SimHostility.Fault.allCases.count, "telegram \(injected), nocodb \(nocodb.hostileInjected)")
+            #expect(kinds.count == SimHostility.Fault.byDefault.count, "telegram \(injected), nocodb \(nocodb.hostileInjected)")
             let gatewayLog = gateway.log()
             let pollerLog = poller.log()
             let loud = { (log: String) in log.split(separator: "\n").filter { $0.contains(" WARNING ") || $0.contains(" ERROR ") }.count }

@@ -37,7 +37,8 @@ struct SenderBranchesTests {
 
     @Test("429 for one chat: the retry_after is waited for and the message goes once")
     func perChatFloodLimit() async throws {
-        let limits = SimFloodLimits(globalPerSecond: 1000, globalBurst: 1000, perChatPerSecond: 1, perChatBurst: 1)
+        // One message per 4 s to a chat: the second send meets a 429 however slow the machine is.
+        let limits = SimFloodLimits(globalPerSecond: 1000, globalBurst: 1000, perChatPerSecond: 0.25, perChatBurst: 1)
         try await withGateway(limits: limits, limiter: Self.looseLimits(), startPolling: false) { gw in
             gw.simulator.addUsers([SimUser(id: 8100)])
             let marks = Marks()
@@ -56,9 +57,11 @@ struct SenderBranchesTests {
 
     @Test("429 for the whole bot: every message of a burst goes once")
     func globalFloodLimit() async throws {
-        let limits = SimFloodLimits(globalPerSecond: 4, globalBurst: 2, perChatPerSecond: 100, perChatBurst: 100)
+        // One message a second for the whole bot: five at once meet 429s however slow the machine
+        // is, and none needs more than four waits (the sender absorbs five).
+        let limits = SimFloodLimits(globalPerSecond: 1, globalBurst: 1, perChatPerSecond: 100, perChatBurst: 100)
         try await withGateway(limits: limits, limiter: Self.looseLimits(), startPolling: false) { gw in
-            let users = (8200..<8208).map { SimUser(id: Int64($0)) }
+            let users = (8200..<8205).map { SimUser(id: Int64($0)) }
             gw.simulator.addUsers(users)
             let outcomes = try await withThrowingTaskGroup(of: SendOutcome.self) { group in
                 for user in users { group.addTask { try await gw.sender.send(.text("all at once", to: user.id)) } }
