@@ -31,12 +31,26 @@ enum PeerReplyHarness {
         check(try TelegramClient.decode(method: "setWebhook", r) as Bool)
         check(try TelegramClient.decode(method: "getMe", r) as User)
         check(try TelegramClient.decode(method: "sendMediaGroup", r) as [Message])
+        check(try TelegramClient.decode(method: "getChat", r) as Chat)
+        check(try TelegramClient.decode(method: "createChatInviteLink", r) as ChatInviteLink)
+        if let member = try? TelegramClient.decode(method: "getChatMember", r) as ChatMember {
+            _ = member.isInside
+            _ = member.isAdministrator
+            // The owner has every right, whatever the reply says.
+            if member.status == .creator { precondition(member.canInviteUsers && member.canRestrictMembers) }
+        }
         if let batch = try? TelegramClient.decode(method: "getUpdates", r) as UpdateBatch {
             for update in batch.updates {
                 _ = update.chatID
                 _ = update.kind
                 _ = update.message?.mediaFileID
                 _ = update.message?.command
+                if let change = update.chatMember ?? update.myChatMember {
+                    // Joining and leaving exclude each other.
+                    precondition(!(change.joined && change.left))
+                }
+                _ = update.chatJoinRequest?.inviteLink?.inviteLink
+                _ = update.user
             }
         }
     }

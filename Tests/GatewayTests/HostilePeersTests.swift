@@ -84,19 +84,20 @@ struct HostilePeersTests {
             try await Task.sleep(for: .seconds(10))  // the unpaid users' reminders fall due
             sent = try await telegram.sentByChat()
             // A spoiled reply to a send that Telegram carried out leaves it uncertain: a reply to
-            // the user (link, confirmation) is sent again, a reminder is not. So a user sees a
-            // reply twice at most, a reminder once at most, and every repeat or missing
-            // reminder is one of the uncertain sends the gateway counted.
+            // the user (link, confirmation) is sent again — and the resend's reply may be spoiled
+            // too — a reminder is not. So a user sees each reply at least once, a reminder once at
+            // most, and every repeat or missing reminder is one of the uncertain sends the gateway
+            // counted.
             let ambiguous = Int(try await both.gatewayStats["flow_uncertain_sends_total"] ?? 0)
             var repeats = 0
             for user in users {
                 let links = texts(user).filter { $0.contains("complete the payment") }.count
                 #expect(texts(user).filter { $0 == "Nudge" }.count <= 1, "\(texts(user))")
-                #expect((1...2).contains(links), "\(texts(user))")
+                #expect(links >= 1, "\(texts(user))")
                 repeats += links - 1
             }
             for user in payers {
-                #expect((1...2).contains(confirmations(user)), "\(texts(user))")
+                #expect(confirmations(user) >= 1, "\(texts(user))")
                 repeats += confirmations(user) - 1
             }
             let missingNudges = users.suffix(8).filter { !texts($0).contains("Nudge") }.count

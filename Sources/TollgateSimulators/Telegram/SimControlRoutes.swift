@@ -16,6 +16,11 @@ import TollgateHTTPServer
 /// | `POST /_sim/flood` `{"enabled"?, "global_per_second"?, ...}` | change the flood limits |
 /// | `POST /_sim/hostile` `{"rate", "faults"?, "routes"?, "seed"?}` | misbehave (``SimHostility``); rate 0 heals |
 /// | `GET /_sim/hostile` | the settings and how many replies were spoiled, by fault |
+/// | `POST /_sim/clubs` `{"id", "title"?, "channel"?, "bot_admin"?, "can_invite_users"?, "can_restrict_members"?, "administrators"?}` | a paid club (private supergroup or channel) |
+/// | `POST /_sim/clubs/{id}/join` `{"user_id", "invite_link"}` | a user opens a link; → `{"result": "joined" \| "requested" \| "refused", "reason"?}` |
+/// | `POST /_sim/clubs/{id}/leave` `{"user_id"}` | a member leaves |
+/// | `POST /_sim/clubs/{id}/rights` `{"bot_admin", "can_invite_users", "can_restrict_members"}` | the owner changes the bot's rights |
+/// | `GET /_sim/clubs/{id}` | members by status, links (who joined with each, revoked), pending join requests |
 enum SimControlRoutes {
     static func handle(_ request: HTTPServerRequest, simulator: TelegramSimulator) async -> HTTPServerResponse {
         let parts = Array(request.path.split(separator: "/").map(String.init).dropFirst())  // drop "_sim"
@@ -113,6 +118,52 @@ enum SimControlRoutes {
             if let v = body["per_group_burst"]?.int64Value { limits.perGroupBurst = Int(v) }
             simulator.setFloodLimits(limits)
             return ok(.bool(true))
+        case "POST clubs":
+            guard let id = body["id"]?.int64Value, id < 0 else { return error(400, "give a negative 'id'") }
+            simulator.addClub(
+                id: id, title: body["title"]?.stringValue ?? "Club \(-id)", channel: body["channel"] == .bool(true),
+                botIsAdmin: body["bot_admin"] != .bool(false), botCanInvite: body["can_invite_users"] != .bool(false),
+                botCanRestrict: body["can_restrict_members"] != .bool(false),
+                administrators: body["administrators"]?.arrayValue?.compactMap(\.int64Value) ?? [])
+            return ok(.bool(true))
+        case "POST clubs/:id/join":
+            guard let clubID = Int64(id), let userID = body["user_id"]?.int64Value, let link = body["invite_link"]?.stringValue else {
+                return error(400, "give 'user_id' and 'invite_link'")
+            }
+            switch simulator.join(userID, club: clubID, link: link) {
+            case .joined: return ok(.obj([("result", .string("joined"))]))
+            case .requested: return ok(.obj([("result", .string("requested"))]))
+            case .refused(let reason): return ok(.obj([("result", .string("refused")), ("reason", .string(reason))]))
+            }
+        case "POST clubs/:id/leave":
+            guard let clubID = Int64(id), let userID = body["user_id"]?.int64Value else { return error(400, "give 'user_id'") }
+            simulator.leave(userID, club: clubID)
+            return ok(.bool(true))
+        case "POST clubs/:id/rights":
+            guard let clubID = Int64(id) else { return error(400, "bad club id") }
+            simulator.setBotRights(
+                club: clubID, admin: body["bot_admin"] != .bool(false), canInvite: body["can_invite_users"] != .bool(false),
+                canRestrict: body["can_restrict_members"] != .bool(false))
+            return ok(.bool(true))
+        case "GET clubs/:id":
+            guard let clubID = Int64(id), let state = simulator.clubState(clubID) else { return error(404, "no such club") }
+            return ok(
+                .obj([
+                    ("members", .obj(state.members.sorted { $0.key < $1.key }.map { (String($0.key), .string($0.value)) })),
+                    (
+                        "links",
+                        .array(
+                            state.links.sorted { $0.key < $1.key }.map { link, info in
+                                .obj([
+                                    ("invite_link", .string(link)), ("name", info.name.map(SimJSON.string)),
+                                    ("member_limit", info.memberLimit.map { .int(Int64($0)) }),
+                                    ("creates_join_request", .bool(info.createsJoinRequest)), ("is_revoked", .bool(info.isRevoked)),
+                                    ("joined", .array(info.joined.map(SimJSON.int))),
+                                ])
+                            })
+                    ),
+                    ("pending_requests", .obj(state.pendingRequests.sorted { $0.key < $1.key }.map { (String($0.key), .string($0.value)) })),
+                ]))
         default:
             return error(404, "unknown control request \(request.method) \(request.path)")
         }

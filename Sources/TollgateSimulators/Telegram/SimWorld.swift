@@ -50,6 +50,7 @@ struct SimWorld: Sendable {
     let startedAt = ContinuousClock.now
     var users: [Int64: UserRecord] = [:]
     var groups: [Int64: GroupRecord] = [:]
+    var clubs: [Int64: ClubRecord] = [:]
     var nextMessageID: [Int64: Int64] = [:]
     var botMessages: [Int64: [Int64: SimJSON]] = [:]
     var sent: [SimSentMessage] = []

@@ -69,6 +69,63 @@ extension TelegramSimulator {
         }
     }
 
+    /// Registers a private supergroup or channel (negative id) — a paid club — with the bot's
+    /// administrator rights and its human administrators.
+    public func addClub(
+        id: Int64, title: String, channel: Bool = false, botIsAdmin: Bool = true, botCanInvite: Bool = true,
+        botCanRestrict: Bool = true, administrators: [Int64] = []
+    ) {
+        world.withLock { w in
+            var club = SimWorld.ClubRecord(
+                id: id, title: title, type: channel ? "channel" : "supergroup", botIsAdmin: botIsAdmin,
+                botCanInvite: botCanInvite, botCanRestrict: botCanRestrict)
+            for admin in administrators {
+                w.ensureUser(SimUser(id: admin))
+                club.members[admin] = "administrator"
+            }
+            w.clubs[id] = club
+        }
+    }
+
+    /// Changes the bot's rights in a club (an owner taking a right away).
+    public func setBotRights(club id: Int64, admin: Bool, canInvite: Bool, canRestrict: Bool) {
+        world.withLock { w in
+            w.clubs[id]?.botIsAdmin = admin
+            w.clubs[id]?.botCanInvite = canInvite
+            w.clubs[id]?.botCanRestrict = canRestrict
+        }
+    }
+
+    /// `userID` opens `link` to club `chatID`: joins (a `chat_member` update), asks to join (a
+    /// `chat_join_request` update), or is refused as Telegram's app would refuse them.
+    @discardableResult
+    public func join(_ userID: Int64, club chatID: Int64, link: String) -> SimJoinResult {
+        let result = world.withLock { $0.join(userID, chatID: chatID, link: link) }
+        updatesQueued()
+        return result
+    }
+
+    /// `userID` leaves club `chatID`.
+    public func leave(_ userID: Int64, club chatID: Int64) {
+        world.withLock { $0.leave(userID, chatID: chatID) }
+        updatesQueued()
+    }
+
+    /// A club's members, links and pending join requests.
+    public func clubState(_ chatID: Int64) -> SimClubState? {
+        world.withLock { w in
+            guard let club = w.clubs[chatID] else { return nil }
+            return SimClubState(
+                members: club.members,
+                links: club.links.mapValues {
+                    SimInviteLinkState(
+                        name: $0.name, memberLimit: $0.memberLimit, expireDate: $0.expireDate,
+                        createsJoinRequest: $0.createsJoinRequest, isRevoked: $0.isRevoked, joined: $0.joined)
+                },
+                pendingRequests: club.requests)
+        }
+    }
+
     /// Messages the bot sent (and edits it made) to `chatID`, in order.
     public func sent(to chatID: Int64) -> [SimSentMessage] {
         world.withLock { w in (w.sentByChat[chatID] ?? []).map { w.sent[$0] } }

@@ -166,10 +166,21 @@ public final class TelegramSimulator: Service, Sendable {
             case "setwebhook": outcome = w.setWebhook(params, allowInsecure: allowInsecure)
             case "deletewebhook": outcome = w.deleteWebhook(params)
             case "getwebhookinfo": outcome = .success(w.webhookInfo())
+            case "getchat": outcome = w.getChat(params)
+            case "getchatmember": outcome = w.getChatMember(params)
+            case "createchatinvitelink": outcome = w.createChatInviteLink(params)
+            case "revokechatinvitelink": outcome = w.revokeChatInviteLink(params)
+            case "banchatmember": outcome = w.banChatMember(params)
+            case "unbanchatmember": outcome = w.unbanChatMember(params)
+            case "approvechatjoinrequest": outcome = w.answerJoinRequest(params, approve: true)
+            case "declinechatjoinrequest": outcome = w.answerJoinRequest(params, approve: false)
             default: outcome = .failure(SimRefusal(status: 404, description: "Not Found"))
             }
             if case .failure(let refusal) = outcome { w.count(refusal) }
             return outcome
+        }
+        if ["banchatmember", "unbanchatmember", "approvechatjoinrequest"].contains(method.lowercased()) {
+            updatesQueued()  // a membership change is an update (chat_member) for whoever waits
         }
         if method.lowercased() == "setwebhook" || method.lowercased() == "deletewebhook" {
             webhookWakeup.signal()

@@ -112,26 +112,39 @@ public struct Update: Codable, Sendable, Hashable {
     public var message: Message?
     public var editedMessage: Message?
     public var callbackQuery: CallbackQuery?
+    /// Someone's membership of a chat where the bot is an administrator changed (only when
+    /// `chat_member` is in `allowed_updates`).
+    public var chatMember: ChatMemberUpdated?
+    /// The bot's own membership changed (made administrator, rights changed, removed).
+    public var myChatMember: ChatMemberUpdated?
+    /// Someone asked to join with a link that `creates_join_request`.
+    public var chatJoinRequest: ChatJoinRequest?
     /// The parts present but unreadable (not encoded: a recorded update keeps only what was read).
     public var unreadable: [String] = []
 
     public init(
-        updateID: Int64, message: Message? = nil, editedMessage: Message? = nil, callbackQuery: CallbackQuery? = nil
+        updateID: Int64, message: Message? = nil, editedMessage: Message? = nil, callbackQuery: CallbackQuery? = nil,
+        chatMember: ChatMemberUpdated? = nil, myChatMember: ChatMemberUpdated? = nil, chatJoinRequest: ChatJoinRequest? = nil
     ) {
         self.updateID = updateID
         self.message = message
         self.editedMessage = editedMessage
         self.callbackQuery = callbackQuery
+        self.chatMember = chatMember
+        self.myChatMember = myChatMember
+        self.chatJoinRequest = chatJoinRequest
     }
 
-    /// The chat the update belongs to (per-chat ordering keys on it), if any.
+    /// The chat the update belongs to (per-chat ordering keys on it), if any. A membership change
+    /// or a join request belongs to the user's own chat: one club's many members are not one lane.
     public var chatID: Int64? {
         message?.chat.id ?? callbackQuery?.message?.chat.id ?? editedMessage?.chat.id ?? callbackQuery?.from.id
+            ?? chatMember?.newChatMember.user.id ?? chatJoinRequest?.userChatID ?? myChatMember?.chat.id
     }
 
-    /// The user who caused the update, if any.
+    /// The user who caused the update, if any (for a membership change: the member).
     public var user: User? {
-        message?.from ?? callbackQuery?.from ?? editedMessage?.from
+        message?.from ?? callbackQuery?.from ?? editedMessage?.from ?? chatMember?.newChatMember.user ?? chatJoinRequest?.from
     }
 
     /// `message`, `callback_query`, `edited_message`, or `other`.
@@ -139,6 +152,9 @@ public struct Update: Codable, Sendable, Hashable {
         if message != nil { return "message" }
         if callbackQuery != nil { return "callback_query" }
         if editedMessage != nil { return "edited_message" }
+        if chatMember != nil { return "chat_member" }
+        if myChatMember != nil { return "my_chat_member" }
+        if chatJoinRequest != nil { return "chat_join_request" }
         return "other"
     }
 
@@ -147,6 +163,9 @@ public struct Update: Codable, Sendable, Hashable {
         case message
         case editedMessage = "edited_message"
         case callbackQuery = "callback_query"
+        case chatMember = "chat_member"
+        case myChatMember = "my_chat_member"
+        case chatJoinRequest = "chat_join_request"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -163,6 +182,9 @@ public struct Update: Codable, Sendable, Hashable {
         message = part(Message.self, .message)
         editedMessage = part(Message.self, .editedMessage)
         callbackQuery = part(CallbackQuery.self, .callbackQuery)
+        chatMember = part(ChatMemberUpdated.self, .chatMember)
+        myChatMember = part(ChatMemberUpdated.self, .myChatMember)
+        chatJoinRequest = part(ChatJoinRequest.self, .chatJoinRequest)
         self.unreadable = unreadable
     }
 }
