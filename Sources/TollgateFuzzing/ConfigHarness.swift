@@ -17,6 +17,23 @@ enum ConfigHarness {
         }
     }
 
+    /// Lines `KEY=VALUE` for the club's settings: a configuration or problems, never a trap; a
+    /// configuration read holds only club chats (negative ids) and user ids (positive).
+    static func club(_ data: [UInt8]) {
+        var values: [String: String] = [:]
+        let keys = ["CLUB_CHAT_ID", "ACCESS_MODE", "INVITE_TTL", "CLUB_ALLOW_LIST", "CLUB_REMOVE_UNENTITLED"]
+        for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").prefix(keys.count).enumerated() {
+            values[keys[index]] = String(line)
+        }
+        var reader = ConfigReader(ConfigSource(values: values))
+        let club = ClubConfiguration.read(&reader)
+        if (try? reader.finish()) != nil, let club {
+            precondition(!club.chats.isEmpty && club.chats.allSatisfy { $0 < 0 })
+            precondition(club.allowList.allSatisfy { $0 > 0 })
+            precondition(club.inviteTTL >= .seconds(60) && club.inviteTTL <= .seconds(30 * 86400))
+        }
+    }
+
     static func redisURL(_ data: [UInt8]) {
         let text = String(decoding: data, as: UTF8.self)
         let secret = "Fuzz-Hunter2-Secret"

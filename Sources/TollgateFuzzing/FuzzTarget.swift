@@ -27,6 +27,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case duration
     /// An effect-journal record as read back from Redis (step marks and unit outcomes, both formats).
     case journal
+    /// The club's settings (`CLUB_CHAT_ID`, `ACCESS_MODE`, `INVITE_TTL`, `CLUB_ALLOW_LIST`).
+    case club
 
     /// Runs the harness on `data`.
     public func run(_ data: [UInt8]) {
@@ -42,6 +44,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .redisURL: ConfigHarness.redisURL(data)
         case .duration: ConfigHarness.duration(data)
         case .journal: JournalHarness.run(data)
+        case .club: ConfigHarness.club(data)
         }
     }
 }

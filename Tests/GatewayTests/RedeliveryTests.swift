@@ -55,7 +55,9 @@ struct RedeliveryTests {
             // The reminder is planned (awaiting payment) and waits 1.5 s for its slot; meanwhile the
             // payment is confirmed.
             async let reminderRun = gw.deliver.handle(Deliver(deliveries: [reminder]))
-            try await Task.sleep(for: .milliseconds(300))
+            // Confirmed once the reminder is planned (its plan recorded) and waiting for its slot.
+            let scope = "j:reminder:6300:\(cycle):\(step)"
+            #expect(await eventually { (try? await gw.effects.load(scope).result("plan")) != nil })
             _ = try await gw.states.transition(6300, to: .paid, from: [.awaitingPayment])
             let result = await reminderRun.results[0]
             #expect(result.outcome == .skipped, "\(result)")

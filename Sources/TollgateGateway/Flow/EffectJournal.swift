@@ -126,6 +126,12 @@ public enum StepResult: Sendable, Hashable, Codable {
     /// No NocoDB row to watch.
     case noRecord
     case cancelled(count: Int)
+    /// The user's invite links to the club, as sent.
+    case invites(links: [String])
+    /// What the club's door did (`approved`, `declined`, `admitted`, `removed`, `ignored`).
+    case door(String)
+    /// Access granted, at this ledger version.
+    case granted(version: Int64)
     /// A number written by the first format (a row id or a count), read by the step it belongs to.
     case legacyNumber(Int64)
 }

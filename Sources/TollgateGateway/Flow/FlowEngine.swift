@@ -1,3 +1,5 @@
+import TollgateTelegram
+
 /// Something the flow reacts to: a user's update, or a job the poller delivers.
 public enum FlowEvent: Sendable, Hashable {
     case start
@@ -16,6 +18,18 @@ public enum FlowEvent: Sendable, Hashable {
     case message(String)
     /// The user exceeded the inbound limit; `notify` on the first refused update of the window.
     case overLimit(callbackID: String?, notify: Bool)
+    /// Someone asked to join a club chat with a link that creates join requests.
+    case joinRequest(ChatJoinRequest)
+    /// Someone's membership of a club chat changed (joined, left, was removed).
+    case memberChanged(ChatMemberUpdated)
+
+    /// Events of the club's door: not the user writing to the bot (no inbound limit, no unblock).
+    public var isDoorEvent: Bool {
+        switch self {
+        case .joinRequest, .memberChanged: true
+        default: false
+        }
+    }
 }
 
 /// Which inline keyboard goes with a message.
@@ -82,6 +96,14 @@ public enum FlowStep: Sendable, Hashable {
     case watchPayment
     case scheduleReminders
     case cancelReminders
+    /// The club's door: the user is entitled (a confirmed payment, from its NocoDB row).
+    case grantAccess
+    /// The club's door: the user's personal invite links (reused while live), for `{invite_link}`.
+    case issueInvites
+    /// The club's door: approve or decline a join request by the ledger.
+    case answerJoinRequest(ChatJoinRequest)
+    /// The club's door: a member who is not entitled is shown out.
+    case checkMember(ChatMemberUpdated)
 }
 
 /// What to do for an event: the steps, or why nothing.
@@ -96,28 +118,37 @@ public struct FlowPlan: Sendable, Hashable {
 /// The paid-access flow as a pure function: (event, current phase) → plan. No I/O, no clock.
 public struct FlowEngine: Sendable {
     public let flow: FlowDefinition
+    /// A club is configured (`CLUB_CHAT_ID`): confirmations grant access and `{invite_link}` is the
+    /// user's personal link, not the flow file's.
+    public let club: Bool
 
-    public init(flow: FlowDefinition) { self.flow = flow }
+    public init(flow: FlowDefinition, club: Bool = false) {
+        self.flow = flow
+        self.club = club
+    }
+
+    /// Steps that fill `{invite_link}` before a message that shows it, with a club.
+    private var invites: [FlowStep] { club ? [.issueInvites] : [] }
 
     static let beforePaid: [UserPhase?] = [nil, .idle, .topicSelected, .awaitingPayment]
 
     public func plan(_ event: FlowEvent, phase: UserPhase?, stateVersion: Int64? = nil) -> FlowPlan {
         switch event {
         case .start:
-            if phase == .paid { return FlowPlan(steps: [.send(FlowSend(flow.alreadyPaid, byDefault: .resend))]) }
+            if phase == .paid { return FlowPlan(steps: invites + [.send(FlowSend(flow.alreadyPaid, byDefault: .resend))]) }
             return FlowPlan(steps: [
                 .transition(to: .idle, from: [nil], mustMove: false),
                 .send(FlowSend(flow.welcome, keyboard: .getAccess, byDefault: .resend)),
             ])
         case .status:
             let text = flow.status[phase?.rawValue ?? "none"] ?? flow.status["none"] ?? "Send /start."
-            return FlowPlan(steps: [.send(FlowSend(FlowDefinition.Message(text: text), byDefault: .resend))])
+            return FlowPlan(steps: (phase == .paid ? invites : []) + [.send(FlowSend(FlowDefinition.Message(text: text), byDefault: .resend))])
         case .text:
             guard let help = flow.help else { return .skip("no reply to free text") }
             return FlowPlan(steps: [.send(FlowSend(FlowDefinition.Message(text: help), byDefault: .resend))])
         case .getAccess(let id):
             let answer = FlowStep.answerCallback(id: id, text: flow.getAccessAnswer)
-            if phase == .paid { return FlowPlan(steps: [answer, .send(FlowSend(flow.alreadyPaid, byDefault: .resend))]) }
+            if phase == .paid { return FlowPlan(steps: [answer] + invites + [.send(FlowSend(flow.alreadyPaid, byDefault: .resend))]) }
             return FlowPlan(steps: [
                 answer, .ensureRecord,
                 .transition(to: .awaitingPayment, from: Self.beforePaid, mustMove: false),
@@ -135,10 +166,10 @@ public struct FlowEngine: Sendable {
             return FlowPlan(steps: [.send(FlowSend(reminder.message).only(while: .awaitingPayment, version: cycle ?? stateVersion))])
         case .paymentConfirmed:
             if phase == .paid { return .skip("already paid") }
-            return FlowPlan(steps: [
-                .transition(to: .paid, from: Self.beforePaid, mustMove: true),
-                .send(FlowSend(flow.paid, byDefault: .resend)), .cancelReminders,
-            ])
+            return FlowPlan(
+                steps: [.transition(to: .paid, from: Self.beforePaid, mustMove: true)] + (club ? [.grantAccess] : []) + invites + [
+                    .send(FlowSend(flow.paid, byDefault: .resend)), .cancelReminders,
+                ])
         case .paymentExpired:
             guard phase == .awaitingPayment else { return .skip("not awaiting payment") }
             return FlowPlan(steps: [
@@ -152,6 +183,12 @@ public struct FlowEngine: Sendable {
             if let id { steps.append(.answerCallback(id: id, text: nil)) }
             if notify { steps.append(.send(FlowSend(FlowDefinition.Message(text: flow.rateLimited)))) }
             return steps.isEmpty ? .skip("over the inbound limit") : FlowPlan(steps: steps)
+        case .joinRequest(let request):
+            guard club else { return .skip("no club configured") }
+            return FlowPlan(steps: [.answerJoinRequest(request)])
+        case .memberChanged(let change):
+            guard club else { return .skip("no club configured") }
+            return FlowPlan(steps: [.checkMember(change)])
         }
     }
 }

@@ -81,6 +81,27 @@ extension FlowRunner {
         case .cancelReminders:
             let reply = try await poller.cancel(Cancel(userID: context.user.userID, kind: "reminder"))
             return .next(.cancelled(count: reply.cancelled), sent: false)
+
+        case .grantAccess:
+            guard let door else { return .next(.plain, sent: false) }
+            let source = context.recordID.map { "nocodb:\($0)" } ?? "payment"
+            let version = try await door.ledger.grant(context.user.userID, source: source, expiresAtMs: nil)
+            return .next(.granted(version: version), sent: false)
+
+        case .issueInvites:
+            guard let door else { return .next(.invites(links: []), sent: false) }
+            let links = try await door.invites(for: context.user.userID)
+            return .next(.invites(links: links), sent: false)
+
+        case .answerJoinRequest(let request):
+            guard let door else { return .next(.door("ignored"), sent: false) }
+            let decision = try await door.answer(request)
+            return .next(.door("\(decision)"), sent: false)
+
+        case .checkMember(let change):
+            guard let door else { return .next(.door("ignored"), sent: false) }
+            let decision = try await door.check(change)
+            return .next(.door("\(decision)"), sent: false)
         }
     }
 
@@ -88,7 +109,7 @@ extension FlowRunner {
     func render(_ send: FlowSend, _ context: Context) -> OutboundMessage {
         var values = [
             "first_name": context.user.firstName, "user_id": String(context.user.userID),
-            "invite_link": flow.inviteLink,
+            "invite_link": context.inviteLinks.isEmpty ? flow.inviteLink : context.inviteLinks.joined(separator: "\n"),
         ]
         values["record_id"] = context.recordID.map(String.init) ?? ""
         values["payment_url"] = FlowTemplate.render(flow.paymentURL, values)

@@ -48,6 +48,8 @@ public struct FlowRunner: Sendable {
     let telegram: TelegramClient
     let directory: any UserDirectory
     let poller: any PollerRequests
+    /// The club's door, when a club is configured.
+    let door: ClubDoor?
     public let counters: FlowCounters
     let claims: RunClaims
     let logger: Logger
@@ -55,9 +57,10 @@ public struct FlowRunner: Sendable {
     /// - Parameter claimTTL: how long a crashed runner's claim on a unit outlives it (``RunClaims``).
     public init(
         engine: FlowEngine, journal: EffectJournal, states: UserStateStore, sender: OutboundSender, telegram: TelegramClient,
-        directory: any UserDirectory, poller: any PollerRequests, counters: FlowCounters = FlowCounters(),
+        directory: any UserDirectory, poller: any PollerRequests, door: ClubDoor? = nil, counters: FlowCounters = FlowCounters(),
         claimTTL: Duration = .seconds(15), logger: Logger
     ) {
+        self.door = door
         self.claims = RunClaims(redis: journal.redis, keys: journal.keys, ttl: claimTTL, logger: logger)
         self.engine = engine
         self.journal = journal
@@ -160,11 +163,14 @@ public struct FlowRunner: Sendable {
         var user: FlowUser
         var recordID: Int64?
         var cycle: Int64?
+        /// The user's personal invite links (the club's door), for `{invite_link}`.
+        var inviteLinks: [String] = []
 
         mutating func restore(_ step: FlowStep, _ result: StepResult) {
             let values = UnitDecisions.restored(step, result)
             if let id = values.recordID { recordID = id }
             if let v = values.cycle { cycle = v }
+            if case .invites(let links) = result { inviteLinks = links }
         }
     }
 }

@@ -221,9 +221,11 @@ public final class UpdateProcessor: Service, Sendable {
             counters.withLock { $0.ignored += 1 }
             return
         }
-        // Writing to the bot means the user unblocked it.
-        try await suppression.lift(user.chatID)
-        if case .limited(let notify) = try await inboundLimit.check(userID: user.userID, updateID: update.updateID) {
+        // Writing to the bot means the user unblocked it. (A club's membership change or join
+        // request is not writing to the bot, and never waits behind the inbound limit: a member
+        // who may not be inside is shown out however busy they are.)
+        if !event.isDoorEvent { try await suppression.lift(user.chatID) }
+        if !event.isDoorEvent, case .limited(let notify) = try await inboundLimit.check(userID: user.userID, updateID: update.updateID) {
             counters.withLock { $0.limited += 1 }
             event = .overLimit(callbackID: UpdateRouting.callbackID(event), notify: notify)
         }

@@ -14,6 +14,17 @@ public enum UpdateRouting {
             default: return (.text, user)
             }
         }
+        if let change = update.chatMember {
+            let member = change.newChatMember.user
+            guard !member.isBot else { return nil }
+            let user = FlowUser(userID: member.id, chatID: member.id, firstName: member.firstName, username: member.username)
+            return (.memberChanged(change), user)
+        }
+        if let request = update.chatJoinRequest {
+            let user = FlowUser(
+                userID: request.from.id, chatID: request.userChatID, firstName: request.from.firstName, username: request.from.username)
+            return (.joinRequest(request), user)
+        }
         if let query = update.callbackQuery {
             guard !query.from.isBot else { return nil }
             let chat = query.message?.chat.id ?? query.from.id

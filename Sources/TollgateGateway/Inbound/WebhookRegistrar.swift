@@ -5,12 +5,14 @@ import TollgateCore
 import TollgateTelegram
 
 /// In webhook mode, the leader tells Telegram where to POST updates (`setWebhook` with the secret
-/// token and `allowed_updates` message + callback_query), retrying until Telegram agrees.
+/// token and `allowed_updates`: messages and button presses, plus the club's membership changes
+/// and join requests when a club is configured), retrying until Telegram agrees.
 struct WebhookRegistrar: Service {
     let telegram: TelegramClient
     let url: String
     let secret: Secret
     let maxConnections: Int
+    let allowedUpdates: [String]
     let leadership: any Leadership
     let logger: Logger
 
@@ -22,7 +24,7 @@ struct WebhookRegistrar: Service {
                     do throws(TelegramError) {
                         try await telegram.setWebhook(
                             url: url, secretToken: secret.exposedValue, maxConnections: maxConnections,
-                            allowedUpdates: ["message", "callback_query"])
+                            allowedUpdates: allowedUpdates)
                         logger.info("webhook set", metadata: ["url": "\(Redactor.shared.redact(url))"])
                         // Stay registered for the term.
                         while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }

@@ -6,7 +6,7 @@ import TollgateTelegram
 extension GatewayComponent {
     static func registerObservability(
         host: ServiceHost, telegram: TelegramClient, sender: OutboundSender, processor: UpdateProcessor,
-        poller: LongPoller?, receiver: WebhookReceiver?, deliver: DeliverHandler, runner: FlowRunner,
+        poller: LongPoller?, receiver: WebhookReceiver?, deliver: DeliverHandler, runner: FlowRunner, door: ClubDoor?,
         leadership: any Leadership, mode: GatewayConfiguration.Mode
     ) {
         let modeName: String
@@ -64,6 +64,15 @@ extension GatewayComponent {
             counters["flow_units_running_elsewhere_total"] = Double(f.runningElsewhere)
             counters["flow_sends_stopped_by_state_total"] = Double(f.stoppedByState)
             counters["flow_records_ensured_total"] = Double(f.recordsEnsured)
+            if let d = door?.stats {
+                counters["club_invite_links_created_total"] = Double(d.linksCreated)
+                counters["club_invite_links_reused_total"] = Double(d.linksReused)
+                counters["club_invite_links_revoked_total"] = Double(d.linksRevoked)
+                counters["club_join_requests_approved_total"] = Double(d.requestsApproved)
+                counters["club_join_requests_declined_total"] = Double(d.requestsDeclined)
+                counters["club_members_admitted_total"] = Double(d.joinsEntitled)
+                counters["club_members_removed_unentitled_total"] = Double(d.removedUnentitled)
+            }
             let term = leadership.currentTerm
             gauges["leader"] = term == nil ? 0 : 1
             return StatsContribution(

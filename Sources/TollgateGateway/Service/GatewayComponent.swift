@@ -53,10 +53,15 @@ public enum GatewayComponent {
             logger: logger)
         let states = UserStateStore(redis: host.redis, keys: keys, ttl: config.stateTTL)
         let ipc = IPCClient(path: host.settings.pollerSocketPath, maxFrameBytes: host.settings.ipcMaxFrameBytes, logger: logger)
+        let door = config.club.map {
+            ClubDoor(
+                config: $0, telegram: telegram, ledger: EntitlementLedger(redis: host.redis, keys: keys), redis: host.redis,
+                keys: keys, logger: logger)
+        }
         let runner = FlowRunner(
-            engine: FlowEngine(flow: config.flow), journal: EffectJournal(redis: host.redis, keys: keys), states: states,
-            sender: sender, telegram: telegram, directory: dependencies.directory,
-            poller: PollerLink(client: ipc, logger: logger), logger: logger)
+            engine: FlowEngine(flow: config.flow, club: door != nil), journal: EffectJournal(redis: host.redis, keys: keys),
+            states: states, sender: sender, telegram: telegram, directory: dependencies.directory,
+            poller: PollerLink(client: ipc, logger: logger), door: door, logger: logger)
         let journal = UpdateJournal(keys: keys, deadLetterRetention: config.deadLetterRetention)
         let processor = UpdateProcessor(
             journal: journal, runner: runner,
@@ -70,13 +75,15 @@ public enum GatewayComponent {
         // Graceful shutdown runs in reverse order: inbound stops first, then the processor drains,
         // then the election lets go of the lock, and the HTTP client closes last.
         var services: [any Service] = [TelegramClientCloser(http: http)] + dependencies.services + [processor]
+        if let club = config.club { services.append(ClubPreflight(telegram: telegram, club: club, logger: logger)) }
         var poller: LongPoller?
         var receiver: WebhookReceiver?
         switch config.mode {
         case .polling:
             let p = LongPoller(
                 telegram: telegram, journal: journal, leadership: dependencies.leadership,
-                redis: host.makeRedisClient(name: "gw-poller"), settings: .init(timeoutSeconds: config.pollTimeoutSeconds),
+                redis: host.makeRedisClient(name: "gw-poller"),
+                settings: .init(timeoutSeconds: config.pollTimeoutSeconds, allowedUpdates: config.allowedUpdates),
                 liveness: host.liveness, logger: logger)
             poller = p
             services.append(p)
@@ -92,12 +99,12 @@ public enum GatewayComponent {
             services.append(
                 WebhookRegistrar(
                     telegram: telegram, url: url, secret: secret, maxConnections: maxConnections,
-                    leadership: dependencies.leadership, logger: logger))
+                    allowedUpdates: config.allowedUpdates, leadership: dependencies.leadership, logger: logger))
         }
 
         registerObservability(
             host: host, telegram: telegram, sender: sender, processor: processor, poller: poller, receiver: receiver,
-            deliver: deliver, runner: runner, leadership: dependencies.leadership, mode: config.mode)
+            deliver: deliver, runner: runner, door: door, leadership: dependencies.leadership, mode: config.mode)
         return services
     }
 

@@ -44,6 +44,13 @@ public struct GatewayConfiguration: Sendable {
     public var inboundWindow: Duration
     public var stateTTL: Duration?
     public var workers: Int
+    /// The paid club's door (`CLUB_CHAT_ID`…); nil: the flow file's static link.
+    public var club: ClubConfiguration?
+
+    /// The update kinds asked of Telegram: with a club also its membership changes and join requests.
+    public var allowedUpdates: [String] {
+        ["message", "callback_query"] + (club == nil ? [] : ["chat_member", "chat_join_request"])
+    }
 
     /// Reads every setting, recording problems (a bad flow file names its line) in `r`.
     public static func read(_ r: inout ConfigReader) -> GatewayConfiguration {
@@ -108,6 +115,7 @@ public struct GatewayConfiguration: Sendable {
             globalRate: global, chatRate: chat, groupRatePerMinute: group, sendRetryDelays: delays, inboundLimit: inbound,
             inboundWindow: window, stateTTL: ttl == .zero ? nil : ttl, workers: workers)
         config.maxRetryAfter = maxRetryAfter
+        config.club = ClubConfiguration.read(&r)
         config.deadLetterRetention = r.duration(
             "DEAD_LETTER_RETENTION", default: .seconds(30 * 86400), min: .seconds(60), max: .seconds(3650 * 86400))
         return config

@@ -32,6 +32,8 @@ struct GatewayHarness {
     let pollerRequests: FakePoller
     let deliver: DeliverHandler
     let effects: EffectJournal
+    /// The club's door, when the harness was given a club.
+    let door: ClubDoor?
 
     /// A delivery of `kind` for `user`.
     func delivery(_ jobID: String, _ kind: String, user: Int64, payload: [String: JSONValue] = [:]) -> Delivery {
@@ -48,7 +50,7 @@ struct GatewayHarness {
 func withGateway<T>(
     flow: FlowDefinition = .defaults, limits: SimFloodLimits = .off, limiter: (any OutboundRateLimiter)? = nil,
     inboundLimit: Int = 10, pollTimeout: Int = 1, startPolling: Bool = true, poller: (any PollerRequests)? = nil,
-    _ body: (GatewayHarness) async throws -> T
+    club: ClubConfiguration? = nil, _ body: (GatewayHarness) async throws -> T
 ) async throws -> T {
     let redis = try RedisServer()
     let url = try RedisURL(redis.url)
@@ -73,9 +75,14 @@ func withGateway<T>(
         let directory = FakeDirectory()
         let pollerRequests = FakePoller()
         let effects = EffectJournal(redis: pool, keys: keys)
+        let door = club.map {
+            ClubDoor(
+                config: $0, telegram: telegram, ledger: EntitlementLedger(redis: pool, keys: keys), redis: pool, keys: keys,
+                logger: quietLogger)
+        }
         let runner = FlowRunner(
-            engine: FlowEngine(flow: flow), journal: effects, states: states, sender: sender, telegram: telegram,
-            directory: directory, poller: poller ?? pollerRequests, logger: quietLogger)
+            engine: FlowEngine(flow: flow, club: door != nil), journal: effects, states: states, sender: sender,
+            telegram: telegram, directory: directory, poller: poller ?? pollerRequests, door: door, logger: quietLogger)
         let processor = UpdateProcessor(
             journal: journal, runner: runner, inboundLimit: InboundLimit(redis: pool, keys: keys, limit: inboundLimit),
             suppression: suppression, leadership: AlwaysLeader(),
@@ -85,12 +92,15 @@ func withGateway<T>(
         let poller = LongPoller(
             telegram: telegram, journal: journal, leadership: AlwaysLeader(),
             redis: RedisClient(url: url, name: "poller", logger: quietLogger),
-            settings: .init(timeoutSeconds: pollTimeout), logger: quietLogger)
+            settings: .init(
+                timeoutSeconds: pollTimeout,
+                allowedUpdates: ["message", "callback_query"] + (club == nil ? [] : ["chat_member", "chat_join_request"])),
+            logger: quietLogger)
         let harness = GatewayHarness(
             simulator: simulator, redis: redis, pool: pool, keys: keys, telegram: telegram, journal: journal, states: states,
             suppression: suppression, sender: sender, runner: runner, processor: processor, poller: poller,
             directory: directory, pollerRequests: pollerRequests, deliver: DeliverHandler(runner: runner, logger: quietLogger),
-            effects: effects)
+            effects: effects, door: door)
         let services: [any Service] = startPolling ? [processor, poller] : [processor]
         let gatewayGroup = ServiceGroup(services: services, logger: quietLogger)
         tasks.addTask { try await gatewayGroup.run() }

@@ -1,0 +1,72 @@
+import Foundation
+import TollgateCore
+
+/// The paid club's door (README, "The club's door"): which chats, how people get in, and who is
+/// never removed. Without `CLUB_CHAT_ID` the flow works as before (the flow file's static link).
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `CLUB_CHAT_ID` | unset | the club: a private supergroup or channel id (`-100…`); several separated by commas |
+/// | `ACCESS_MODE` | `invite_link` | `invite_link`: a personal link per payer (one member, expiring); `join_request`: one link that asks to join, approved for payers only |
+/// | `INVITE_TTL` | `24h` | how long a personal link works (1m…30d); a payer asking again after that gets a new one |
+/// | `CLUB_REMOVE_UNENTITLED` | `yes` | remove a member who is not entitled (joined with someone else's link); needs `can_restrict_members` |
+/// | `CLUB_ALLOW_LIST` | empty | user ids never removed (besides the chat's administrators) |
+public struct ClubConfiguration: Sendable, Equatable {
+    public enum AccessMode: String, Sendable, Equatable, CaseIterable {
+        case inviteLink = "invite_link"
+        case joinRequest = "join_request"
+    }
+
+    public var chats: [Int64]
+    public var mode: AccessMode
+    public var inviteTTL: Duration
+    public var removeUnentitled: Bool
+    public var allowList: Set<Int64>
+
+    public init(
+        chats: [Int64], mode: AccessMode = .inviteLink, inviteTTL: Duration = .seconds(86400), removeUnentitled: Bool = true,
+        allowList: Set<Int64> = []
+    ) {
+        self.chats = chats
+        self.mode = mode
+        self.inviteTTL = inviteTTL
+        self.removeUnentitled = removeUnentitled
+        self.allowList = allowList
+    }
+
+    /// Reads the club's settings; nil without `CLUB_CHAT_ID`. Problems are recorded in `r`.
+    public static func read(_ r: inout ConfigReader) -> ClubConfiguration? {
+        guard let raw = r.optionalString("CLUB_CHAT_ID"), !raw.isEmpty else {
+            for key in ["ACCESS_MODE", "INVITE_TTL", "CLUB_ALLOW_LIST", "CLUB_REMOVE_UNENTITLED"] where r.optionalString(key) != nil {
+                r.problem(key, "has no effect without CLUB_CHAT_ID")
+            }
+            return nil
+        }
+        var chats: [Int64] = []
+        for piece in raw.split(separator: ",", omittingEmptySubsequences: false) {
+            let text = piece.trimmingCharacters(in: .whitespaces)
+            guard let id = Int64(text), id < 0 else {
+                r.problem("CLUB_CHAT_ID", "expected negative chat ids (-100…) separated by commas, got '\(ConfigReader.shown(text))'")
+                return nil
+            }
+            if !chats.contains(id) { chats.append(id) }
+        }
+        if chats.count > 20 { r.problem("CLUB_CHAT_ID", "at most 20 chats, got \(chats.count)") }
+        let mode = AccessMode(
+            rawValue: r.choice("ACCESS_MODE", default: "invite_link", allowed: AccessMode.allCases.map(\.rawValue))) ?? .inviteLink
+        let ttl = r.duration("INVITE_TTL", default: .seconds(86400), min: .seconds(60), max: .seconds(30 * 86400))
+        let remove = r.bool("CLUB_REMOVE_UNENTITLED", default: true)
+        var allow: Set<Int64> = []
+        if let list = r.optionalString("CLUB_ALLOW_LIST"), !list.isEmpty {
+            for piece in list.split(separator: ",") {
+                let text = piece.trimmingCharacters(in: .whitespaces)
+                guard let id = Int64(text), id > 0 else {
+                    r.problem("CLUB_ALLOW_LIST", "expected user ids separated by commas, got '\(ConfigReader.shown(text))'")
+                    break
+                }
+                allow.insert(id)
+            }
+        }
+        return ClubConfiguration(chats: chats, mode: mode, inviteTTL: ttl, removeUnentitled: remove, allowList: allow)
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import TollgateCore
+import TollgateRedis
+
+/// Who may be inside the club: one Redis hash per user (`<prefix>:club:ent:<user>`), changed only
+/// through the methods here, each one atomic and idempotent — a replay, a second gateway or a
+/// restart never grants twice or revokes wrongly.
+///
+/// Fields: `entitled` (`1`/`0`), `source` (`nocodb:<row>`, `manual`), `granted_at` and
+/// `expires_at` (Unix ms; 0: no end), `link:<chat>` and `link_exp:<chat>` (the user's personal
+/// link and its expiry, Unix s), `member:<chat>` (the membership as last seen), `v` (bumped by
+/// every change).
+public struct EntitlementLedger: Sendable {
+    let redis: RedisClientPool
+    let keys: KeySpace
+
+    public init(redis: RedisClientPool, keys: KeySpace) {
+        self.redis = redis
+        self.keys = keys
+    }
+
+    /// One user's record.
+    public struct Entry: Sendable, Equatable {
+        public var entitled = false
+        public var source: String?
+        public var grantedAtMs: Int64?
+        /// Unix ms; nil: no end.
+        public var expiresAtMs: Int64?
+        /// Personal links by chat, with their expiry (Unix s).
+        public var links: [Int64: (link: String, expires: Int64)] = [:]
+        /// Membership by chat, as last seen (`member`, `left`, `kicked`, …).
+        public var membership: [Int64: String] = [:]
+        public var version: Int64 = 0
+
+        /// Entitled at `nowMs` (granted, not revoked, not expired).
+        public func isEntitled(at nowMs: Int64) -> Bool {
+            entitled && (expiresAtMs.map { $0 > nowMs } ?? true)
+        }
+
+        public static func == (a: Entry, b: Entry) -> Bool {
+            a.entitled == b.entitled && a.source == b.source && a.grantedAtMs == b.grantedAtMs && a.expiresAtMs == b.expiresAtMs
+                && a.links.mapValues { "\($0.link) \($0.expires)" } == b.links.mapValues { "\($0.link) \($0.expires)" }
+                && a.membership == b.membership && a.version == b.version
+        }
+    }
+
+    func key(_ user: Int64) -> String { keys("club", "ent", String(user)) }
+
+    public func entry(_ user: Int64) async throws(RedisError) -> Entry {
+        let reply = try await redis.next().send("HGETALL", RedisArgument(key(user)))
+        var entry = Entry()
+        guard let items = reply.array else { return entry }
+        var links: [Int64: String] = [:]
+        var expiries: [Int64: Int64] = [:]
+        var index = 0
+        while index + 1 < items.count {
+            defer { index += 2 }
+            guard let name = items[index].string, let value = items[index + 1].string else { continue }
+            switch name {
+            case "entitled": entry.entitled = value == "1"
+            case "source": entry.source = value
+            case "granted_at": entry.grantedAtMs = Int64(value)
+            case "expires_at": entry.expiresAtMs = Int64(value).flatMap { $0 == 0 ? nil : $0 }
+            case "v": entry.version = Int64(value) ?? 0
+            default:
+                // Per-chat fields; a value this version cannot read is left out, never a trap.
+                if let chat = Self.chat(of: name, prefix: "link:") {
+                    links[chat] = value
+                } else if let chat = Self.chat(of: name, prefix: "link_exp:"), let at = Int64(value) {
+                    expiries[chat] = at
+                } else if let chat = Self.chat(of: name, prefix: "member:") {
+                    entry.membership[chat] = String(value.prefix(20))
+                }
+            }
+        }
+        for (chat, link) in links { entry.links[chat] = (link, expiries[chat] ?? 0) }
+        return entry
+    }
+
+    static func chat(of field: String, prefix: String) -> Int64? {
+        guard field.hasPrefix(prefix) else { return nil }
+        return Int64(field.dropFirst(prefix.count))
+    }
+
+    /// Grants access from `source` until `expiresAtMs` (nil: no end). Granting again from the
+    /// same source with the same end changes nothing (the version stays).
+    @discardableResult
+    public func grant(_ user: Int64, source: String, expiresAtMs: Int64?) async throws(RedisError) -> Int64 {
+        let reply = try await redis.next().evaluate(
+            Self.grantScript, keys: [RedisArgument(key(user))],
+            args: [RedisArgument(source), RedisArgument(expiresAtMs ?? 0)])
+        return reply.int ?? 0
+    }
+
+    /// Takes access away (a lapse, a refund, an operator). Idempotent.
+    @discardableResult
+    public func revoke(_ user: Int64) async throws(RedisError) -> Int64 {
+        let reply = try await redis.next().evaluate(Self.revokeScript, keys: [RedisArgument(key(user))], args: [])
+        return reply.int ?? 0
+    }
+
+    /// Installs `link` as the user's personal link to `chat` unless a live one (expiring after
+    /// `liveAfter`, Unix s) is already there; returns the link in force — `link` or the one kept
+    /// (the caller then revokes the one it made: two concurrent issuers leave one link).
+    public func installLink(
+        _ user: Int64, chat: Int64, link: String, expires: Int64, liveAfter: Int64
+    ) async throws(RedisError) -> String {
+        let reply = try await redis.next().evaluate(
+            Self.linkScript, keys: [RedisArgument(key(user))],
+            args: [RedisArgument(String(chat)), RedisArgument(link), RedisArgument(expires), RedisArgument(liveAfter)])
+        return reply.string ?? link
+    }
+
+    /// Forgets the user's personal link to `chat` if it is still `link` (used, revoked, replaced).
+    public func dropLink(_ user: Int64, chat: Int64, link: String) async throws(RedisError) {
+        _ = try await redis.next().evaluate(
+            Self.dropLinkScript, keys: [RedisArgument(key(user))], args: [RedisArgument(String(chat)), RedisArgument(link)])
+    }
+
+    /// Records the membership last seen in `chat`.
+    public func recordMembership(_ user: Int64, chat: Int64, status: String) async throws(RedisError) {
+        try await redis.next().send("HSET", RedisArgument(key(user)), RedisArgument("member:\(chat)"), RedisArgument(status))
+    }
+
+    /// KEYS: entry; ARGV: source, expires ms (0 none). Returns the version.
+    static let grantScript = RedisScript(
+        name: "club-grant",
+        source: """
+            local e = redis.call('HMGET', KEYS[1], 'entitled', 'source', 'expires_at', 'v')
+            if e[1] == '1' and e[2] == ARGV[1] and (e[3] or '0') == ARGV[2] then return tonumber(e[4] or '0') end
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            redis.call('HSET', KEYS[1], 'entitled', '1', 'source', ARGV[1], 'expires_at', ARGV[2])
+            if e[1] ~= '1' then redis.call('HSET', KEYS[1], 'granted_at', now) end
+            return redis.call('HINCRBY', KEYS[1], 'v', 1)
+            """)
+
+    /// KEYS: entry. Returns the version.
+    static let revokeScript = RedisScript(
+        name: "club-revoke",
+        source: """
+            local e = redis.call('HMGET', KEYS[1], 'entitled', 'v')
+            if e[1] ~= '1' then return tonumber(e[2] or '0') end
+            redis.call('HSET', KEYS[1], 'entitled', '0')
+            return redis.call('HINCRBY', KEYS[1], 'v', 1)
+            """)
+
+    /// KEYS: entry; ARGV: chat, link, expires s, live-after s. Returns the link in force.
+    static let linkScript = RedisScript(
+        name: "club-link",
+        source: """
+            local cur = redis.call('HMGET', KEYS[1], 'link:' .. ARGV[1], 'link_exp:' .. ARGV[1])
+            if cur[1] and tonumber(cur[2] or '0') > tonumber(ARGV[4]) then return cur[1] end
+            redis.call('HSET', KEYS[1], 'link:' .. ARGV[1], ARGV[2], 'link_exp:' .. ARGV[1], ARGV[3])
+            return ARGV[2]
+            """)
+
+    /// KEYS: entry; ARGV: chat, link.
+    static let dropLinkScript = RedisScript(
+        name: "club-drop-link",
+        source: """
+            if redis.call('HGET', KEYS[1], 'link:' .. ARGV[1]) == ARGV[2] then
+              redis.call('HDEL', KEYS[1], 'link:' .. ARGV[1], 'link_exp:' .. ARGV[1])
+            end
+            return 1
+            """)
+}
