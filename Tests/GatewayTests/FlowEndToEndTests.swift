@@ -103,7 +103,8 @@ struct FlowEndToEndTests {
             #expect(gw.directory.calls == 4)
             #expect(gw.processor.stats.retries == 3)
             #expect(gw.simulator.counters.requests["answerCallbackQuery"] == 1, "the button was answered once")
-            #expect(gw.pollerRequests.scheduled.count == 1)
+            // The steps after the link (watch, reminders) finish a moment later on a loaded machine.
+            #expect(await eventually { gw.pollerRequests.scheduled.count == 1 })
         }
     }
 

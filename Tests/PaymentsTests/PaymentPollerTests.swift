@@ -34,7 +34,7 @@ import TollgateTestKit
             try await running(poller) {
                 try await Task.sleep(for: .milliseconds(500))
                 for index in [0, 1, 17, 38] { try h.simulator.markPaid(table: "users", id: ids[index]) }
-                let done = await eventually(timeout: .seconds(20)) { outcomes.confirmationJobsPerUser.count == 4 }
+                let done = await eventually(timeout: .seconds(60)) { outcomes.confirmationJobsPerUser.count == 4 }
                 #expect(done)
                 // Two more cycles of the mode under test: nothing new may appear.
                 let cycles = { mode == .delta ? poller.stats.snapshot.deltaCycles : poller.stats.snapshot.cycles }
@@ -59,7 +59,7 @@ import TollgateTestKit
             let poller = try h.poller(outcomes: outcomes) { $0.mode = .delta }
             try await running(poller) {
                 try h.simulator.markPaid(table: "users", id: ids[3])
-                #expect(await eventually(timeout: .seconds(10)) { outcomes.confirmationJobsPerUser == [4: 1] })
+                #expect(await eventually(timeout: .seconds(60)) { outcomes.confirmationJobsPerUser == [4: 1] })
             }
             #expect(poller.stats.snapshot.mode.hasPrefix("batch"))
         }
@@ -76,7 +76,7 @@ import TollgateTestKit
                 try await Task.sleep(for: .seconds(1))
                 #expect(h.simulator.stats().requests == 0)
                 leadership.set(.init(holder: "test", token: 7))
-                #expect(await eventually(timeout: .seconds(10)) { outcomes.confirmationJobsPerUser == [1: 1] })
+                #expect(await eventually(timeout: .seconds(60)) { outcomes.confirmationJobsPerUser == [1: 1] })
                 leadership.set(nil)
                 try await Task.sleep(for: .milliseconds(500))
                 let settled = h.simulator.stats().requests
@@ -98,7 +98,7 @@ import TollgateTestKit
                 $0.cadence = .fixed(.seconds(30))  // only the first check and the expiry check happen
             }
             try await running(poller) {
-                #expect(await eventually(timeout: .seconds(10)) { outcomes.snapshot.expired.count == 2 })
+                #expect(await eventually(timeout: .seconds(60)) { outcomes.snapshot.expired.count == 2 })
                 try await Task.sleep(for: .milliseconds(500))
             }
             #expect(outcomes.snapshot.expired == [1: 1, 2: 1])
@@ -117,7 +117,7 @@ import TollgateTestKit
             let poller = try h.poller(outcomes: outcomes) { $0.mode = .batch }
             try await running(poller) {
                 try h.simulator.markPaid(table: "users", id: ids[1])
-                #expect(await eventually(timeout: .seconds(15)) { (try? await h.store().count()) == 1 })
+                #expect(await eventually(timeout: .seconds(60)) { (try? await h.store().count()) == 1 })
             }
             #expect(outcomes.snapshot.confirmCalls[2] == 3)
             #expect(outcomes.confirmationJobsPerUser == [2: 1])
