@@ -25,7 +25,7 @@ struct RealGatewayChaosTests {
         let telegram: RemoteTelegram
         let nocodb: NocoDBSimulator
         var environment: [String: String] = [:]
-        let client: RedisClient
+        let pool: RedisClientPool
         private var started: [ServiceProcess] = []
         private var logs = 0
 
@@ -37,7 +37,7 @@ struct RealGatewayChaosTests {
             config.tokens = [RealGatewayChaosTests.nocodbToken]
             config.rateLimit = 50
             nocodb = NocoDBSimulator(configuration: config, logger: quietLogger)
-            client = RedisClient(url: try RedisURL(redis.url), name: "chaos-test", logger: quietLogger)
+            pool = RedisClientPool(url: try RedisURL(redis.url), name: "chaos-journal", size: 1, logger: quietLogger)
         }
 
         func configure(_ extra: [String: String]) async throws {
@@ -66,16 +66,16 @@ struct RealGatewayChaosTests {
             started.suffix(6).map { "\($0.logPath):\n\($0.logTail(1500))" }.joined(separator: "\n")
         }
 
-        /// The journal's record of job `id`'s one step (a `message` job sends in step `s0`).
+        /// The journal's record of job `id`'s one step (a `message` job sends in step `s0`), read
+        /// as the gateway reads it.
         func sendStep(ofJob id: String) async throws -> StepMark? {
-            let value = try await client.send("HGET", RedisArgument("tollgate:gw:fx:j:\(id)"), "s0").string
-            return value.map { StepMark(stored: $0, field: "s0") }
+            try await EffectJournal(redis: pool, keys: KeySpace(prefix: "tollgate")).load("j:\(id)").steps["s0"]
         }
 
         func stopAll() async {
             for process in started.reversed() { await process.stop(grace: .seconds(10)) }
             await telegram.stop()
-            await client.close()
+            await pool.close()
             redis.stop()
         }
     }

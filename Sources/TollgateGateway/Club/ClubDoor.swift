@@ -53,18 +53,18 @@ public final class ClubDoor: Sendable {
     /// there is none or it is about to expire), or in `join_request` mode the club's shared link.
     public func invites(for user: Int64) async throws -> [String] {
         var links: [String] = []
-        for chat in config.chats {
-            switch config.mode {
-            case .inviteLink: links.append(try await personalLink(user, chat: chat))
-            case .joinRequest: links.append(try await sharedJoinLink(chat))
-            }
+        switch config.mode {
+        case .inviteLink:
+            let entry = try await ledger.entry(user)
+            for chat in config.chats { links.append(try await personalLink(user, chat: chat, entry: entry)) }
+        case .joinRequest:
+            for chat in config.chats { links.append(try await sharedJoinLink(chat)) }
         }
         return links
     }
 
-    func personalLink(_ user: Int64, chat: Int64) async throws -> String {
+    func personalLink(_ user: Int64, chat: Int64, entry: EntitlementLedger.Entry) async throws -> String {
         let t = now()
-        let entry = try await ledger.entry(user)
         if let current = entry.links[chat], current.expires > t + Self.reuseMargin {
             counters.withLock { $0.linksReused += 1 }
             return current.link

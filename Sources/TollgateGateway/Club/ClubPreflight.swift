@@ -84,6 +84,7 @@ public struct ClubPreflight: Service {
     /// (with backoff) while Telegram gives no definite answer.
     public func check() async -> String? {
         var backoff = Backoff(base: .milliseconds(500), cap: .seconds(30))
+        var botID: Int64?
         for chatID in club.chats {
             while !Task.isCancelled {
                 let chat: Result<Chat, TelegramError>
@@ -91,8 +92,8 @@ public struct ClubPreflight: Service {
                 var bot: Result<ChatMember, TelegramError>?
                 if case .success = chat {
                     do throws(TelegramError) {
-                        let me = try await telegram.getMe()
-                        bot = .success(try await telegram.getChatMember(chatID: chatID, userID: me.id))
+                        if botID == nil { botID = try await telegram.getMe().id }
+                        bot = .success(try await telegram.getChatMember(chatID: chatID, userID: botID ?? 0))
                     } catch {
                         bot = .failure(error)
                     }

@@ -26,8 +26,8 @@ public struct EntitlementLedger: Sendable {
         public var grantedAtMs: Int64?
         /// Unix ms; nil: no end.
         public var expiresAtMs: Int64?
-        /// Personal links by chat, with their expiry (Unix s).
-        public var links: [Int64: (link: String, expires: Int64)] = [:]
+        /// Personal links by chat.
+        public var links: [Int64: PersonalLink] = [:]
         /// Membership by chat, as last seen (`member`, `left`, `kicked`, …).
         public var membership: [Int64: String] = [:]
         public var version: Int64 = 0
@@ -37,11 +37,13 @@ public struct EntitlementLedger: Sendable {
             entitled && (expiresAtMs.map { $0 > nowMs } ?? true)
         }
 
-        public static func == (a: Entry, b: Entry) -> Bool {
-            a.entitled == b.entitled && a.source == b.source && a.grantedAtMs == b.grantedAtMs && a.expiresAtMs == b.expiresAtMs
-                && a.links.mapValues { "\($0.link) \($0.expires)" } == b.links.mapValues { "\($0.link) \($0.expires)" }
-                && a.membership == b.membership && a.version == b.version
-        }
+    }
+
+    /// A user's personal invite link to one chat.
+    public struct PersonalLink: Sendable, Equatable {
+        public var link: String
+        /// Unix seconds.
+        public var expires: Int64
     }
 
     func key(_ user: Int64) -> String { keys("club", "ent", String(user)) }
@@ -73,7 +75,7 @@ public struct EntitlementLedger: Sendable {
                 }
             }
         }
-        for (chat, link) in links { entry.links[chat] = (link, expiries[chat] ?? 0) }
+        for (chat, link) in links { entry.links[chat] = PersonalLink(link: link, expires: expiries[chat] ?? 0) }
         return entry
     }
 
