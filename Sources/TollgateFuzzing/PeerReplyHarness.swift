@@ -71,7 +71,10 @@ enum PeerReplyHarness {
             for row in page.list {
                 _ = row.id
                 _ = row.updatedAtMs.map(NocoDBTimestamp.format)
-                for value in row.fields.values { _ = value.text; _ = value.int; _ = value.isTruthy }
+                for value in row.fields.values {
+                    _ = value.text; _ = value.int; _ = value.isTruthy
+                    if let ms = PaidUntil.milliseconds(value) { precondition(ms > 0 && ms <= PaidUntil.maxMs); _ = PaidUntil.text(ms) }
+                }
             }
         }
         _ = try? NocoDBClient.decode(NocoDBRecord.self, r)

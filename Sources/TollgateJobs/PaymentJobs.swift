@@ -21,21 +21,24 @@ public struct PaymentJobs: Sendable {
 
     public init(store: any JobScheduling) { self.store = store }
 
-    /// The job id of the confirmation of `recordID` for `userID`: `payment_confirmed:<user>:<record>`.
-    public static func confirmationJobID(userID: Int64, recordID: Int64) -> String {
-        "payment_confirmed:\(userID):\(recordID)"
+    /// The job id of the confirmation of `recordID` for `userID` seen by the watch `watchID`:
+    /// `payment_confirmed:<user>:<record>:<watch>` — one per watch, so a payment seen twice by the
+    /// same watch is one job, and a later payment of the same row (a renewal, watched anew) another.
+    /// Without a watch id: `payment_confirmed:<user>:<record>`.
+    public static func confirmationJobID(userID: Int64, recordID: Int64, watchID: Int64? = nil) -> String {
+        watchID.map { "payment_confirmed:\(userID):\(recordID):\($0)" } ?? "payment_confirmed:\(userID):\(recordID)"
     }
 
     /// Schedules the `payment_confirmed` delivery (due now, payload `{"record_id": n}`) and then
     /// cancels the user's pending reminders. Idempotent: a second call for the same record stores
     /// nothing (also after the first was delivered, within the store's retention window).
     @discardableResult
-    public func paymentConfirmed(userID: Int64, chatID: Int64, recordID: Int64, maxAttempts: Int? = nil)
-        async throws(JobStoreError) -> ScheduleOutcome
-    {
+    public func paymentConfirmed(
+        userID: Int64, chatID: Int64, recordID: Int64, watchID: Int64? = nil, maxAttempts: Int? = nil
+    ) async throws(JobStoreError) -> ScheduleOutcome {
         let outcome = try await store.schedule(
             JobSpec(
-                id: Self.confirmationJobID(userID: userID, recordID: recordID), kind: "payment_confirmed",
+                id: Self.confirmationJobID(userID: userID, recordID: recordID, watchID: watchID), kind: "payment_confirmed",
                 userID: userID, chatID: chatID, due: .after(.zero), payload: ["record_id": .number(Double(recordID))],
                 maxAttempts: maxAttempts))
         _ = try await cancelReminders(userID: userID)

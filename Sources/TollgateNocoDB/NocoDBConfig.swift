@@ -12,6 +12,7 @@ import TollgateCore
 /// | `NOCODB_TABLE_ID` | required | the users table |
 /// | `NOCODB_TELEGRAM_ID_FIELD` | `TelegramId` | column holding the Telegram user id |
 /// | `NOCODB_PAID_FIELD` | `Paid` | checkbox column set when the user has paid |
+/// | `NOCODB_PAID_UNTIL_FIELD` | unset | a Date/DateTime column: the end of the paid period (``PaidUntil``); a row counts as paid only while it is ahead |
 /// | `NOCODB_RATE_LIMIT` | `5` | requests per window per token, all processes together |
 /// | `NOCODB_RATE_WINDOW` | `1s` | the window of that limit |
 /// | `NOCODB_RATE_MARGIN` | `0.25` | spacing widened by this fraction against arrival jitter (250 ms for 5/s: tolerates 250 ms) |
@@ -27,12 +28,15 @@ public struct NocoDBConfig: Sendable {
     public var tableID: String
     public var telegramIDField: String
     public var paidField: String
+    /// The column holding the end of the paid period (`NOCODB_PAID_UNTIL_FIELD`); nil: none.
+    public var paidUntilField: String?
     public var options: NocoDBClient.Options
 
     public init(
         baseURL: String, token: Secret, tableID: String, telegramIDField: String = "TelegramId",
-        paidField: String = "Paid", options: NocoDBClient.Options = .init()
+        paidField: String = "Paid", paidUntilField: String? = nil, options: NocoDBClient.Options = .init()
     ) {
+        self.paidUntilField = paidUntilField
         self.baseURL = baseURL
         self.token = token
         self.tableID = tableID
@@ -51,6 +55,15 @@ public struct NocoDBConfig: Sendable {
         }
         let telegramField = reader.string("NOCODB_TELEGRAM_ID_FIELD", default: "TelegramId")
         let paidField = reader.string("NOCODB_PAID_FIELD", default: "Paid")
+        var paidUntilField = reader.optionalString("NOCODB_PAID_UNTIL_FIELD")
+        if let field = paidUntilField {
+            if field.isEmpty {
+                paidUntilField = nil
+            } else if field.utf8.count > 64 || field == paidField || field == telegramField {
+                reader.problem("NOCODB_PAID_UNTIL_FIELD", "expected a column name of at most 64 bytes, other than the Paid and TelegramId columns")
+                paidUntilField = nil
+            }
+        }
         var options = NocoDBClient.Options()
         let limit = reader.int("NOCODB_RATE_LIMIT", default: 5, range: 1...10_000)
         let window = reader.duration("NOCODB_RATE_WINDOW", default: .seconds(1), min: .milliseconds(10), max: .seconds(3600))
@@ -75,6 +88,6 @@ public struct NocoDBConfig: Sendable {
         options.pageLimit = reader.int("NOCODB_PAGE_LIMIT", default: 100, range: 1...1000)
         return NocoDBConfig(
             baseURL: url, token: token, tableID: table, telegramIDField: telegramField, paidField: paidField,
-            options: options)
+            paidUntilField: paidUntilField, options: options)
     }
 }

@@ -51,18 +51,21 @@ public struct PaymentBatchPlan: Sendable, Hashable {
     public var watches: [PaymentWatch] { ids.flatMap { watchesByID[$0] ?? [] } }
 
     /// The list request: the rows of these ids, only the fields the check reads.
-    public func query(telegramField: String, paidField: String, limit: Int) -> NocoDBQuery {
+    public func query(telegramField: String, paidField: String, limit: Int, extraFields: [String] = []) -> NocoDBQuery {
         let field = key == .record ? "Id" : telegramField
         return NocoDBQuery(
             where: .isIn(field, ids), limit: limit, sort: [.ascending("Id")],
-            fields: Array(Set(["Id", telegramField, paidField])).sorted())
+            fields: Array(Set(["Id", telegramField, paidField] + extraFields)).sorted())
     }
 
-    /// The confirmations the rows prove: watches whose row is Paid.
-    public func confirmations(rows: [NocoDBRecord], telegramField: String, paidField: String) -> [PaymentConfirmation] {
+    /// The confirmations the rows prove: watches whose row is Paid (by `isPaid`: the Paid column,
+    /// and with an expiry column its date ahead — ``NocoDBConfig/isPaid(_:nowMs:)``).
+    public func confirmations(
+        rows: [NocoDBRecord], telegramField: String, paidField: String, isPaid: ((NocoDBRecord) -> Bool)? = nil
+    ) -> [PaymentConfirmation] {
         var result: [PaymentConfirmation] = []
         var confirmed = Set<Int64>()
-        for row in rows where row[paidField]?.isTruthy == true {
+        for row in rows where isPaid?(row) ?? (row[paidField]?.isTruthy == true) {
             guard let recordID = row.id else { continue }
             let id: String? = key == .record ? String(recordID) : row[telegramField]?.text
             guard let id, let watches = watchesByID[id] else { continue }

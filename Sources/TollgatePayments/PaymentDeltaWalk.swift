@@ -36,11 +36,11 @@ public struct PaymentDeltaWalk: Sendable {
     }
 
     /// The next page's request.
-    public func query(telegramField: String, paidField: String) -> NocoDBQuery {
+    public func query(telegramField: String, paidField: String, extraFields: [String] = []) -> NocoDBQuery {
         NocoDBQuery(
             where: .date("UpdatedAt", .ge, exactMs: lowerMs), limit: pageLimit, offset: offset == 0 ? nil : offset,
             sort: [.ascending("UpdatedAt"), .ascending("Id")],
-            fields: Array(Set(["Id", "UpdatedAt", telegramField, paidField])).sorted())
+            fields: Array(Set(["Id", "UpdatedAt", telegramField, paidField] + extraFields)).sorted())
     }
 
     /// What one page means for the walk.

@@ -1,7 +1,7 @@
 import TollgateJobs
 
 /// The job store behind ``PaymentOutcomes`` in poller-scheduler: TollgateJobs' `PaymentJobs`, whose
-/// jobs carry stable ids (`payment_confirmed:<user>:<record>`, `payment_expired:<user>:<record>`),
+/// jobs carry stable ids (`payment_confirmed:<user>:<record>:<watch>`, `payment_expired:<user>:<record>`),
 /// so a confirmation seen twice is stored — and delivered — once, also after the first was delivered.
 public struct PaymentJobsOutcomes: PaymentOutcomes {
     public let jobs: PaymentJobs
@@ -10,7 +10,7 @@ public struct PaymentJobsOutcomes: PaymentOutcomes {
 
     public func confirmPayment(_ confirmation: PaymentConfirmation) async throws {
         let watch = confirmation.watch
-        try await jobs.paymentConfirmed(userID: watch.userID, chatID: watch.chatID, recordID: confirmation.recordID)
+        try await jobs.paymentConfirmed(userID: watch.userID, chatID: watch.chatID, recordID: confirmation.recordID, watchID: watch.watchID)
     }
 
     public func cancelReminders(userID: Int64) async throws {

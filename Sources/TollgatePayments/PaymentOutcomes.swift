@@ -3,7 +3,7 @@
 /// (two cycles, a leader change, a crash between steps) and must still reach the user once.
 ///
 /// The poller's adapter is ``PaymentJobsOutcomes`` (TollgateJobs' `PaymentJobs`: jobs with stable
-/// ids `payment_confirmed:<user>:<record>`, delivered through `deliver`).
+/// ids `payment_confirmed:<user>:<record>:<watch>`, delivered through `deliver`).
 public protocol PaymentOutcomes: Sendable {
     /// Arranges exactly one `payment_confirmed` delivery for the watch's user.
     func confirmPayment(_ confirmation: PaymentConfirmation) async throws

@@ -48,7 +48,8 @@ extension PaymentPoller {
     /// One batch request and what follows from it: confirmations, expiries, next checks.
     func check(_ plan: PaymentBatchPlan, mode: PaymentsConfig.Mode, nowMs: Int64) async throws {
         let query = plan.query(
-            telegramField: config.nocodb.telegramIDField, paidField: config.nocodb.paidField, limit: config.batchSize)
+            telegramField: config.nocodb.telegramIDField, paidField: config.nocodb.paidField, limit: config.batchSize,
+            extraFields: config.nocodb.paidUntilField.map { [$0] } ?? [])
         let rows = try await nocodb.listAll(query, maxRows: config.batchSize * 20)
         let batchWatches = plan.watches
         stats.update {
@@ -57,7 +58,8 @@ extension PaymentPoller {
             $0.userChecks += batchWatches.count
         }
         let confirmations = plan.confirmations(
-            rows: rows, telegramField: config.nocodb.telegramIDField, paidField: config.nocodb.paidField)
+            rows: rows, telegramField: config.nocodb.telegramIDField, paidField: config.nocodb.paidField,
+            isPaid: { [config] in config.nocodb.isPaid($0, nowMs: nowMs) })
         for confirmation in confirmations { try await confirm(confirmation) }
         let paid = Set(confirmations.map(\.watch.userID))
         var alive: [PaymentWatch] = []

@@ -30,11 +30,13 @@ extension PaymentPoller {
         var finished = false
         while walk.pages < Self.maxDeltaPages {
             try Task.checkCancellation()
-            guard let page = try await listUnlessNoUpdatedAt(walk.query(telegramField: telegramField, paidField: paidField))
+            guard let page = try await listUnlessNoUpdatedAt(walk.query(
+                telegramField: telegramField, paidField: paidField, extraFields: config.nocodb.paidUntilField.map { [$0] } ?? []))
             else { return .noUpdatedAt }
             let (fresh, step) = walk.consume(page.list)
             if step == .noUpdatedAt { return .noUpdatedAt }
-            try await settle(fresh.filter { $0[paidField]?.isTruthy == true })
+            let nowMs = Self.wallClockMs()
+            try await settle(fresh.filter { config.nocodb.isPaid($0, nowMs: nowMs) })
             if step == .done {
                 finished = true
                 break

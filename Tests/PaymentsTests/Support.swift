@@ -30,7 +30,7 @@ final class RecordingOutcomes: PaymentOutcomes {
         let now = WallClock.epochMilliseconds()
         state.withLock { s in
             s.confirmCalls[c.watch.userID, default: 0] += 1
-            let id = "payment_confirmed:\(c.watch.userID):\(c.recordID)"
+            let id = "payment_confirmed:\(c.watch.userID):\(c.recordID):\(c.watch.watchID)"
             if s.jobs[id] == nil {
                 s.jobs[id] = c.watch.userID
                 s.confirmedAt[c.watch.userID] = now
