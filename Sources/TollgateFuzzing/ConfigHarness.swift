@@ -21,7 +21,10 @@ enum ConfigHarness {
     /// configuration read holds only club chats (negative ids) and user ids (positive).
     static func club(_ data: [UInt8]) {
         var values: [String: String] = [:]
-        let keys = ["CLUB_CHAT_ID", "ACCESS_MODE", "INVITE_TTL", "CLUB_ALLOW_LIST", "CLUB_REMOVE_UNENTITLED"]
+        let keys = [
+            "CLUB_CHAT_ID", "ACCESS_MODE", "INVITE_TTL", "CLUB_ALLOW_LIST", "CLUB_REMOVE_UNENTITLED", "ACCESS_PERIOD",
+            "NOCODB_PAID_UNTIL_FIELD",
+        ]
         for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").prefix(keys.count).enumerated() {
             values[keys[index]] = String(line)
         }
@@ -31,6 +34,8 @@ enum ConfigHarness {
             precondition(!club.chats.isEmpty && club.chats.allSatisfy { $0 < 0 })
             precondition(club.allowList.allSatisfy { $0 > 0 })
             precondition(club.inviteTTL >= .seconds(60) && club.inviteTTL <= .seconds(30 * 86400))
+            if let period = club.accessPeriod { precondition(period >= .seconds(10) && period <= .seconds(3650 * 86400)) }
+            precondition(club.paidUntilField.map { !$0.isEmpty } ?? true)
         }
     }
 

@@ -11,6 +11,8 @@ import TollgateCore
 /// | `INVITE_TTL` | `24h` | how long a personal link works (1m…30d); a payer asking again after that gets a new one |
 /// | `CLUB_REMOVE_UNENTITLED` | `yes` | remove a member who is not entitled (joined with someone else's link); needs `can_restrict_members` |
 /// | `CLUB_ALLOW_LIST` | empty | user ids never removed (besides the chat's administrators) |
+/// | `ACCESS_PERIOD` | unset | how long a payment gives access (10s…3650d, e.g. `30d`); unset: no end (unless the row's expiry column says) |
+/// | `NOCODB_PAID_UNTIL_FIELD` | unset | the row's column with the end of the paid period (read by ``PaidUntil``); wins over `ACCESS_PERIOD` |
 public struct ClubConfiguration: Sendable, Equatable {
     public enum AccessMode: String, Sendable, Equatable, CaseIterable {
         case inviteLink = "invite_link"
@@ -22,11 +24,26 @@ public struct ClubConfiguration: Sendable, Equatable {
     public var inviteTTL: Duration
     public var removeUnentitled: Bool
     public var allowList: Set<Int64>
+    /// How long a payment gives access (`ACCESS_PERIOD`); nil: no end unless the row says.
+    public var accessPeriod: Duration?
+    /// The row's expiry column (`NOCODB_PAID_UNTIL_FIELD`), when there is one.
+    public var paidUntilField: String?
+
+    /// Access ends: renewal reminders, lapses and removal are scheduled.
+    public var hasPeriods: Bool { accessPeriod != nil || paidUntilField != nil }
+
+    /// Payments are credited as periods: `ACCESS_PERIOD` without an expiry column (``AccessTerms``).
+    public var creditsPayments: Bool { accessPeriod != nil && paidUntilField == nil }
+
+    /// The bot must be able to ban: members who are not entitled are removed, or periods end.
+    public var needsRestrict: Bool { removeUnentitled || hasPeriods }
 
     public init(
         chats: [Int64], mode: AccessMode = .inviteLink, inviteTTL: Duration = .seconds(86400), removeUnentitled: Bool = true,
-        allowList: Set<Int64> = []
+        allowList: Set<Int64> = [], accessPeriod: Duration? = nil, paidUntilField: String? = nil
     ) {
+        self.accessPeriod = accessPeriod
+        self.paidUntilField = paidUntilField
         self.chats = chats
         self.mode = mode
         self.inviteTTL = inviteTTL
@@ -37,7 +54,7 @@ public struct ClubConfiguration: Sendable, Equatable {
     /// Reads the club's settings; nil without `CLUB_CHAT_ID`. Problems are recorded in `r`.
     public static func read(_ r: inout ConfigReader) -> ClubConfiguration? {
         guard let raw = r.optionalString("CLUB_CHAT_ID"), !raw.isEmpty else {
-            for key in ["ACCESS_MODE", "INVITE_TTL", "CLUB_ALLOW_LIST", "CLUB_REMOVE_UNENTITLED"] where r.optionalString(key) != nil {
+            for key in ["ACCESS_MODE", "INVITE_TTL", "CLUB_ALLOW_LIST", "CLUB_REMOVE_UNENTITLED", "ACCESS_PERIOD"] where r.optionalString(key) != nil {
                 r.problem(key, "has no effect without CLUB_CHAT_ID")
             }
             return nil
@@ -67,6 +84,13 @@ public struct ClubConfiguration: Sendable, Equatable {
                 allow.insert(id)
             }
         }
-        return ClubConfiguration(chats: chats, mode: mode, inviteTTL: ttl, removeUnentitled: remove, allowList: allow)
+        var period: Duration?
+        if let text = r.optionalString("ACCESS_PERIOD"), !text.isEmpty {
+            period = r.duration("ACCESS_PERIOD", default: .seconds(30 * 86400), min: .seconds(10), max: .seconds(3650 * 86400))
+        }
+        let field = r.optionalString("NOCODB_PAID_UNTIL_FIELD").flatMap { $0.isEmpty ? nil : $0 }
+        return ClubConfiguration(
+            chats: chats, mode: mode, inviteTTL: ttl, removeUnentitled: remove, allowList: allow, accessPeriod: period,
+            paidUntilField: field)
     }
 }

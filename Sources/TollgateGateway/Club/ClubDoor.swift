@@ -19,6 +19,12 @@ public final class ClubDoor: Sendable {
         /// Members removed because they were not entitled (a link meant for someone else).
         public var removedUnentitled = 0
         public var joinsEntitled = 0
+        /// Members shown out because their paid period ended.
+        public var removedLapsed = 0
+        /// Periods that ended (the ledger's entitlement taken away by a lapse).
+        public var lapses = 0
+        /// Periods renewed: found in the row at a reminder or a lapse, or paid again after one.
+        public var renewals = 0
     }
 
     public let config: ClubConfiguration
@@ -44,6 +50,8 @@ public final class ClubDoor: Sendable {
     }
 
     public var stats: Counters { counters.withLock { $0 } }
+
+    func count(_ field: WritableKeyPath<Counters, Int>) { counters.withLock { $0[keyPath: field] += 1 } }
 
     /// A link is reused while it has at least this long to live: a user who opens it a minute
     /// later still gets in.
@@ -146,6 +154,14 @@ public final class ClubDoor: Sendable {
         return .declined
     }
 
+    static func memberResult(_ telegram: TelegramClient, chat: Int64, user: Int64) async -> Result<ChatMember, TelegramError> {
+        do throws(TelegramError) {
+            return .success(try await telegram.getChatMember(chatID: chat, userID: user))
+        } catch {
+            return .failure(error)
+        }
+    }
+
     static func result(_ body: () async throws(TelegramError) -> Void) async -> Result<Void, TelegramError> {
         do throws(TelegramError) {
             try await body()
@@ -191,5 +207,42 @@ public final class ClubDoor: Sendable {
             if let owner = Self.user(ofLinkName: link.name) { try await ledger.dropLink(owner, chat: chat, link: link.inviteLink) }
         }
         return .removed
+    }
+
+    /// Shows `user` out of every club chat (their period ended): a member inside is banned and
+    /// unbanned at once (so they can pay and come back); administrators, the allow-list and
+    /// people not inside are left as they are. Their personal links are revoked. Idempotent.
+    /// Returns in how many chats they were shown out.
+    @discardableResult
+    public func showOut(_ user: Int64) async throws -> Int {
+        var removed = 0
+        if !config.allowList.contains(user) {
+            for chat in config.chats {
+                let member: ChatMember?
+                switch await Self.memberResult(telegram, chat: chat, user: user) {
+                case .success(let m): member = m
+                case .failure(let error):
+                    // "user not found": never was inside.
+                    guard error.code == .chatNotFound else { throw error }
+                    member = nil
+                }
+                guard let member, member.isInside, !member.isAdministrator else {
+                    try await ledger.recordMembership(user, chat: chat, status: member?.status.text ?? "left")
+                    continue
+                }
+                try await telegram.banChatMember(chatID: chat, userID: user)
+                try await telegram.unbanChatMember(chatID: chat, userID: user, onlyIfBanned: true)
+                try await ledger.recordMembership(user, chat: chat, status: "left")
+                removed += 1
+                counters.withLock { $0.removedLapsed += 1 }
+            }
+        }
+        let entry = try await ledger.entry(user)
+        for (chat, link) in entry.links {
+            await revoke(chat: chat, link: link.link)
+            try await ledger.dropLink(user, chat: chat, link: link.link)
+        }
+        if removed > 0 { logger.notice("showed out a member whose paid period ended", metadata: ["user": "\(user)", "chats": "\(removed)"]) }
+        return removed
     }
 }

@@ -74,7 +74,7 @@ public struct ClubPreflight: Service {
             }
             if needRestrict && !member.canRestrictMembers {
                 return .refused(
-                    "\(name): the bot lacks the right can_restrict_members (\"Ban users\"), needed to remove members who did not pay (or set CLUB_REMOVE_UNENTITLED=no)")
+                    "\(name): the bot lacks the right can_restrict_members (\"Ban users\"), needed to remove members who did not pay or whose period ended")
             }
             return .ready
         }
@@ -98,7 +98,7 @@ public struct ClubPreflight: Service {
                         bot = .failure(error)
                     }
                 }
-                switch Self.verdict(chatID: chatID, chat: chat, bot: bot, needRestrict: club.removeUnentitled) {
+                switch Self.verdict(chatID: chatID, chat: chat, bot: bot, needRestrict: club.needsRestrict) {
                 case .ready:
                     logger.info("club chat ready", metadata: ["chat": "\(chatID)"])
                 case .refused(let text):

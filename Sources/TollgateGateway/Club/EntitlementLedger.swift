@@ -6,8 +6,9 @@ import TollgateRedis
 /// through the methods here, each one atomic and idempotent — a replay, a second gateway or a
 /// restart never grants twice or revokes wrongly.
 ///
-/// Fields: `entitled` (`1`/`0`), `source` (`nocodb:<row>`, `manual`), `granted_at` and
-/// `expires_at` (Unix ms; 0: no end), `link:<chat>` and `link_exp:<chat>` (the user's personal
+/// Fields: `entitled` (`1`/`0`), `source` (`nocodb:<row>`, `manual`), `grant` (the id of the
+/// grant in force: a replay of the same grant changes nothing), `granted_at` and `expires_at`
+/// (Unix ms; 0: no end), `ended_at` (when a period last ended), `link:<chat>` and `link_exp:<chat>` (the user's personal
 /// link and its expiry, Unix s), `member:<chat>` (the membership as last seen), `v` (bumped by
 /// every change).
 public struct EntitlementLedger: Sendable {
@@ -23,6 +24,8 @@ public struct EntitlementLedger: Sendable {
     public struct Entry: Sendable, Equatable {
         public var entitled = false
         public var source: String?
+        /// The id of the grant in force (``EntitlementLedger/grant(_:source:grantID:term:)``).
+        public var grantID: String?
         public var grantedAtMs: Int64?
         /// Unix ms; nil: no end.
         public var expiresAtMs: Int64?
@@ -61,6 +64,7 @@ public struct EntitlementLedger: Sendable {
             switch name {
             case "entitled": entry.entitled = value == "1"
             case "source": entry.source = value
+            case "grant": entry.grantID = value
             case "granted_at": entry.grantedAtMs = Int64(value)
             case "expires_at": entry.expiresAtMs = Int64(value).flatMap { $0 == 0 ? nil : $0 }
             case "v": entry.version = Int64(value) ?? 0
@@ -84,14 +88,51 @@ public struct EntitlementLedger: Sendable {
         return Int64(field.dropFirst(prefix.count))
     }
 
-    /// Grants access from `source` until `expiresAtMs` (nil: no end). Granting again from the
-    /// same source with the same end changes nothing (the version stays).
-    @discardableResult
-    public func grant(_ user: Int64, source: String, expiresAtMs: Int64?) async throws(RedisError) -> Int64 {
+    /// How long a grant gives access.
+    public enum Term: Sendable, Equatable {
+        /// No end.
+        case forever
+        /// Until this instant (Unix ms): the row's expiry column.
+        case until(Int64)
+        /// One period more: from the current end while access runs, else from now (Redis clock).
+        case period(Duration)
+    }
+
+    /// What a grant left.
+    public struct Grant: Sendable, Equatable {
+        public var version: Int64
+        /// The end of access now (Unix ms); nil: no end.
+        public var untilMs: Int64?
+        /// False when this grant was carried out before (a replay): nothing changed.
+        public var changed: Bool
+    }
+
+    /// Grants access from `source` for `term`, once per `grantID` (a payment's confirmation, a
+    /// renewal, a row's date): granting again with the same id changes nothing — also after a
+    /// later revoke, so a replayed confirmation never re-opens a door that was closed since.
+    public func grant(_ user: Int64, source: String, grantID: String, term: Term) async throws(RedisError) -> Grant {
+        let (kind, value): (String, Int64) =
+            switch term {
+            case .forever: ("forever", 0)
+            case .until(let ms): ("until", ms)
+            case .period(let d): ("period", d.milliseconds)
+            }
         let reply = try await redis.next().evaluate(
             Self.grantScript, keys: [RedisArgument(key(user))],
-            args: [RedisArgument(source), RedisArgument(expiresAtMs ?? 0)])
-        return reply.int ?? 0
+            args: [RedisArgument(source), RedisArgument(grantID), RedisArgument(kind), RedisArgument(value)])
+        let items = reply.array ?? []
+        let until = items.count > 1 ? (items[1].int ?? 0) : 0
+        return Grant(
+            version: items.first?.int ?? 0, untilMs: until == 0 ? nil : until, changed: items.count > 2 && items[2].int == 1)
+    }
+
+    /// Ends the paid period ending at `untilMs`: the user is no longer entitled — unless the
+    /// period was renewed or changed meanwhile (its end is not `untilMs` any more), or access was
+    /// taken away before. Returns whether this call ended it.
+    public func endPeriod(_ user: Int64, untilMs: Int64) async throws(RedisError) -> Bool {
+        let reply = try await redis.next().evaluate(
+            Self.endPeriodScript, keys: [RedisArgument(key(user))], args: [RedisArgument(untilMs)])
+        return reply.int == 1
     }
 
     /// Takes access away (a lapse, a refund, an operator). Idempotent.
@@ -124,17 +165,40 @@ public struct EntitlementLedger: Sendable {
         try await redis.next().send("HSET", RedisArgument(key(user)), RedisArgument("member:\(chat)"), RedisArgument(status))
     }
 
-    /// KEYS: entry; ARGV: source, expires ms (0 none). Returns the version.
+    /// KEYS: entry; ARGV: source, grant id, term kind (`forever`, `until`, `period`), its value
+    /// (ms). Returns {version, until ms (0: none), changed 0/1}.
     static let grantScript = RedisScript(
         name: "club-grant",
         source: """
-            local e = redis.call('HMGET', KEYS[1], 'entitled', 'source', 'expires_at', 'v')
-            if e[1] == '1' and e[2] == ARGV[1] and (e[3] or '0') == ARGV[2] then return tonumber(e[4] or '0') end
+            local e = redis.call('HMGET', KEYS[1], 'entitled', 'grant', 'expires_at', 'v')
+            if e[2] == ARGV[2] then return {tonumber(e[4] or '0'), tonumber(e[3] or '0'), 0} end
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            redis.call('HSET', KEYS[1], 'entitled', '1', 'source', ARGV[1], 'expires_at', ARGV[2])
-            if e[1] ~= '1' then redis.call('HSET', KEYS[1], 'granted_at', now) end
-            return redis.call('HINCRBY', KEYS[1], 'v', 1)
+            local cur = tonumber(e[3] or '0')
+            local running = e[1] == '1' and (cur == 0 or cur > now)
+            local finish = 0
+            if ARGV[3] == 'until' then
+              finish = tonumber(ARGV[4])
+            elseif ARGV[3] == 'period' then
+              local base = now
+              if running and cur > now then base = cur end
+              finish = base + tonumber(ARGV[4])
+            end
+            redis.call('HSET', KEYS[1], 'entitled', '1', 'source', ARGV[1], 'grant', ARGV[2], 'expires_at', finish)
+            if not running then redis.call('HSET', KEYS[1], 'granted_at', now) end
+            return {redis.call('HINCRBY', KEYS[1], 'v', 1), finish, 1}
+            """)
+
+    /// KEYS: entry; ARGV: the period's end (ms). Returns 1 when it ended the period now.
+    static let endPeriodScript = RedisScript(
+        name: "club-end-period",
+        source: """
+            local e = redis.call('HMGET', KEYS[1], 'entitled', 'expires_at')
+            if e[1] ~= '1' or e[2] ~= ARGV[1] then return 0 end
+            local t = redis.call('TIME')
+            redis.call('HSET', KEYS[1], 'entitled', '0', 'ended_at', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+            redis.call('HINCRBY', KEYS[1], 'v', 1)
+            return 1
             """)
 
     /// KEYS: entry. Returns the version.

@@ -4,7 +4,7 @@ import TollgateTelegram
 ///
 /// Built-in defaults cover everything; a flow file (``FlowFile``, `FLOW_FILE`) overrides any part.
 /// Texts may use placeholders: `{first_name}`, `{user_id}`, `{record_id}`, `{payment_url}`,
-/// `{invite_link}` (each message allows the ones that make sense there; the loader checks).
+/// `{invite_link}`, `{access_until}` (each message allows the ones that make sense there; the loader checks).
 public struct FlowDefinition: Sendable, Hashable {
     /// A picture, video or document: a `file_id`, a URL, or bytes read from a file at start.
     public struct Media: Sendable, Hashable {
@@ -59,6 +59,13 @@ public struct FlowDefinition: Sendable, Hashable {
     /// How long the payment is watched after "Get access".
     public var watchFor: Duration
     public var reminders: [Reminder]
+    /// The club's door with access periods: reminders sent `delay` *before* the period ends
+    /// (`renewal_reminders`); one whose time has passed when access is granted is not sent.
+    public var renewalReminders: [Reminder]
+    /// Sent when a paid period ended and the member was shown out (`access_lapsed`).
+    public var lapsed: Message
+    /// Sent when a period was renewed while it ran (`access_renewed`).
+    public var renewed: Message
     public var paid: Message
     public var inviteLink: String
     public var alreadyPaid: Message
@@ -89,6 +96,16 @@ public struct FlowDefinition: Sendable, Hashable {
                 step: "reminder", delay: .seconds(300),
                 message: Message(text: "Still thinking? Your place in the club is waiting: {payment_url}"))
         ],
+        renewalReminders: [
+            Reminder(
+                step: "renew-3d", delay: .seconds(3 * 86400),
+                message: Message(text: "Your access to the club ends on {access_until}. Renew here to stay: {payment_url}")),
+            Reminder(
+                step: "renew-1d", delay: .seconds(86400),
+                message: Message(text: "Your access to the club ends tomorrow ({access_until}). Renew here: {payment_url}")),
+        ],
+        lapsed: Message(text: "Your access to the club has ended. To come back, renew here: {payment_url}"),
+        renewed: Message(text: "Thank you — your access to the club is renewed until {access_until}."),
         paid: Message(text: "Payment received — welcome to the club! Here is your invite link: {invite_link}"),
         inviteLink: "https://t.me/+club-invite",
         alreadyPaid: Message(text: "You already have access. Your invite link: {invite_link}"),

@@ -22,6 +22,10 @@ public enum FlowEvent: Sendable, Hashable {
     case joinRequest(ChatJoinRequest)
     /// Someone's membership of a club chat changed (joined, left, was removed).
     case memberChanged(ChatMemberUpdated)
+    /// A renewal reminder fell due for the paid period ending at `untilMs`.
+    case accessReminder(step: String, untilMs: Int64)
+    /// The paid period ending at `untilMs` is over.
+    case accessLapse(untilMs: Int64)
 
     /// Events of the club's door: not the user writing to the bot (no inbound limit, no unblock).
     public var isDoorEvent: Bool {
@@ -104,6 +108,20 @@ public enum FlowStep: Sendable, Hashable {
     case answerJoinRequest(ChatJoinRequest)
     /// The club's door: a member who is not entitled is shown out.
     case checkMember(ChatMemberUpdated)
+    /// The club's door, access periods: the payment is credited (the row's Paid unticked), so the
+    /// next payment — a renewal — ticks it again (`ACCESS_PERIOD` without an expiry column).
+    case creditPayment
+    /// The club's door: the renewal reminders and the lapse of the period granted (jobs by id).
+    case schedulePeriod
+    /// The club's door: the period ending at `untilMs` is still the one in force (else the unit
+    /// ends as skipped: a job of an earlier period), and was it renewed in the row meanwhile?
+    /// Renews it if so.
+    case renewFromRecord(untilMs: Int64)
+    /// The club's door: the period ending at `untilMs` ends — the ledger entry, the member shown
+    /// out of every club chat, their links revoked.
+    case endAccess(untilMs: Int64)
+    /// `step` only if the period was renewed by ``renewFromRecord(untilMs:)`` (`true`) or not.
+    indirect case ifRenewed(Bool, FlowStep)
 }
 
 /// What to do for an event: the steps, or why nothing.
@@ -121,14 +139,27 @@ public struct FlowEngine: Sendable {
     /// A club is configured (`CLUB_CHAT_ID`): confirmations grant access and `{invite_link}` is the
     /// user's personal link, not the flow file's.
     public let club: Bool
+    /// Access ends (`ACCESS_PERIOD`, `NOCODB_PAID_UNTIL_FIELD`): renewal reminders and lapses.
+    public let periods: Bool
+    /// Payments are credited as periods (`ACCESS_PERIOD` without an expiry column).
+    public let credits: Bool
 
-    public init(flow: FlowDefinition, club: Bool = false) {
+    public init(flow: FlowDefinition, club: Bool = false, periods: Bool = false, credits: Bool = false) {
         self.flow = flow
         self.club = club
+        self.periods = club && periods
+        self.credits = club && periods && credits
     }
 
     /// Steps that fill `{invite_link}` before a message that shows it, with a club.
     private var invites: [FlowStep] { club ? [.issueInvites] : [] }
+
+    /// What follows a renewal found in the row: the next period's jobs, a credit, the thanks.
+    private var renewed: [FlowStep] {
+        (credits ? [.ifRenewed(true, .creditPayment)] : []) + [
+            .ifRenewed(true, .schedulePeriod), .ifRenewed(true, .send(FlowSend(flow.renewed))),
+        ]
+    }
 
     static let beforePaid: [UserPhase?] = [nil, .idle, .topicSelected, .awaitingPayment]
 
@@ -166,10 +197,29 @@ public struct FlowEngine: Sendable {
             return FlowPlan(steps: [.send(FlowSend(reminder.message).only(while: .awaitingPayment, version: cycle ?? stateVersion))])
         case .paymentConfirmed:
             if phase == .paid { return .skip("already paid") }
+            let door: [FlowStep] =
+                club ? [.grantAccess] + (credits ? [.creditPayment] : []) + (periods ? [.schedulePeriod] : []) : []
             return FlowPlan(
-                steps: [.transition(to: .paid, from: Self.beforePaid, mustMove: true)] + (club ? [.grantAccess] : []) + invites + [
+                steps: [.transition(to: .paid, from: Self.beforePaid, mustMove: true)] + door + invites + [
                     .send(FlowSend(flow.paid, byDefault: .resend)), .cancelReminders,
                 ])
+        case .accessReminder(let step, let until):
+            guard periods else { return .skip("no access periods configured") }
+            guard phase == .paid else { return .skip("not paid (\(phase?.rawValue ?? "no state"))") }
+            guard let reminder = flow.renewalReminders.first(where: { $0.step == step }) else {
+                return .skip("no renewal reminder step '\(step)' in the flow")
+            }
+            return FlowPlan(steps: [.renewFromRecord(untilMs: until)] + renewed + [
+                .ifRenewed(false, .send(FlowSend(reminder.message, keyboard: flow.payButton == nil ? .none : .pay))),
+            ])
+        case .accessLapse(let until):
+            guard periods else { return .skip("no access periods configured") }
+            return FlowPlan(steps: [.renewFromRecord(untilMs: until)] + renewed + [
+                .ifRenewed(false, .endAccess(untilMs: until)),
+                .ifRenewed(false, .transition(to: .awaitingPayment, from: [.paid], mustMove: false)),
+                .ifRenewed(false, .send(FlowSend(flow.lapsed, keyboard: flow.payButton == nil ? .none : .pay))),
+                .ifRenewed(false, .watchPayment),
+            ])
         case .paymentExpired:
             guard phase == .awaitingPayment else { return .skip("not awaiting payment") }
             return FlowPlan(steps: [

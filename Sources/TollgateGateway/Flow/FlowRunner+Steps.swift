@@ -85,8 +85,70 @@ extension FlowRunner {
         case .grantAccess:
             guard let door else { return .next(.plain, sent: false) }
             let source = context.recordID.map { "nocodb:\($0)" } ?? "payment"
-            let version = try await door.ledger.grant(context.user.userID, source: source, expiresAtMs: nil)
-            return .next(.granted(version: version), sent: false)
+            var record: PaymentRecord?
+            if door.config.paidUntilField != nil, let id = context.recordID { record = try await directory.paymentRecord(id) }
+            let (term, grantID) = AccessTerms.atConfirmation(door.config, record: record, nowMs: WallClock.epochMilliseconds(), unit: scope)
+            let before = try await door.ledger.entry(context.user.userID)
+            let grant = try await door.ledger.grant(context.user.userID, source: source, grantID: grantID, term: term)
+            // A payment after an earlier grant (a period that lapsed, paid again) is a renewal.
+            if grant.changed, before.grantID != nil, door.config.hasPeriods { door.count(\.renewals) }
+            return .next(.granted(version: grant.version, untilMs: grant.untilMs), sent: false)
+
+        case .creditPayment:
+            guard let id = context.recordID else { return .next(.noRecord, sent: false) }
+            try await directory.credit(id)
+            return .next(.plain, sent: false)
+
+        case .schedulePeriod:
+            guard let until = context.accessUntil else { return .next(.plain, sent: false) }
+            let user = context.user
+            for reminder in AccessTerms.reminders(flow, untilMs: until, nowMs: WallClock.epochMilliseconds()) {
+                let work = DueWork.accessReminder(step: reminder.step, untilMs: until)
+                _ = try await poller.schedule(
+                    Schedule(
+                        jobID: AccessTerms.reminderJobID(user: user.userID, untilMs: until, step: reminder.step), kind: work.kind,
+                        userID: user.userID, chatID: user.chatID, dueAtMs: reminder.dueMs, payload: work.payload))
+            }
+            let lapse = DueWork.accessLapse(untilMs: until)
+            _ = try await poller.schedule(
+                Schedule(
+                    jobID: AccessTerms.lapseJobID(user: user.userID, untilMs: until), kind: lapse.kind, userID: user.userID,
+                    chatID: user.chatID, dueAtMs: until, payload: lapse.payload))
+            return .next(.plain, sent: false)
+
+        case .renewFromRecord(let until):
+            guard let door else { return UnitDecisions.stop(.skipped("no club configured")) }
+            let entry = try await door.ledger.entry(context.user.userID)
+            guard entry.entitled else { return UnitDecisions.stop(.skipped("access was taken away before")) }
+            guard entry.expiresAtMs == until else {
+                return UnitDecisions.stop(.skipped("a job of an earlier period (the period now ends at \(entry.expiresAtMs ?? 0))"))
+            }
+            var record: PaymentRecord?
+            if let id = context.recordID { record = try await directory.paymentRecord(id) }
+            guard let renewal = AccessTerms.renewal(door.config, record: record, untilMs: until, unit: scope) else {
+                return .next(.renewal(untilMs: nil), sent: false)
+            }
+            let source = context.recordID.map { "nocodb:\($0)" } ?? "payment"
+            let grant = try await door.ledger.grant(
+                context.user.userID, source: source, grantID: renewal.grantID, term: renewal.term)
+            if grant.changed { door.count(\.renewals) }
+            return .next(.renewal(untilMs: grant.untilMs ?? until), sent: false)
+
+        case .endAccess(let until):
+            guard let door else { return .next(.door("ignored"), sent: false) }
+            let user = context.user.userID
+            if try await door.ledger.endPeriod(user, untilMs: until) {
+                door.count(\.lapses)
+            } else if try await door.ledger.entry(user).isEntitled(at: WallClock.epochMilliseconds()) {
+                // Renewed or granted again between the check and now: nobody is shown out.
+                return .next(.door("renewed meanwhile"), sent: false)
+            }
+            try await door.showOut(user)
+            return .next(.door("ended"), sent: false)
+
+        case .ifRenewed(let wanted, let inner):
+            guard (context.renewedUntil != nil) == wanted else { return .next(.plain, sent: false) }
+            return try await execute(inner, key: key, scope: scope, departBy: departBy, context: &context)
 
         case .issueInvites:
             guard let door else { return .next(.invites(links: []), sent: false) }
@@ -112,6 +174,7 @@ extension FlowRunner {
             "invite_link": context.inviteLinks.isEmpty ? flow.inviteLink : context.inviteLinks.joined(separator: "\n"),
         ]
         values["record_id"] = context.recordID.map(String.init) ?? ""
+        values["access_until"] = context.accessUntil.map(AccessTerms.shown) ?? ""
         values["payment_url"] = FlowTemplate.render(flow.paymentURL, values)
         let text = FlowTemplate.render(send.message.text, values)
         let keyboard: InlineKeyboardMarkup?

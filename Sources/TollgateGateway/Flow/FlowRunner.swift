@@ -165,12 +165,27 @@ public struct FlowRunner: Sendable {
         var cycle: Int64?
         /// The user's personal invite links (the club's door), for `{invite_link}`.
         var inviteLinks: [String] = []
+        /// The end of access granted or renewed by this unit (Unix ms), for `{access_until}`.
+        var accessUntil: Int64?
+        /// What ``FlowStep/renewFromRecord(untilMs:)`` found (nil: not run yet or not renewed).
+        var renewedUntil: Int64?
 
         mutating func restore(_ step: FlowStep, _ result: StepResult) {
             let values = UnitDecisions.restored(step, result)
             if let id = values.recordID { recordID = id }
             if let v = values.cycle { cycle = v }
-            if case .invites(let links) = result { inviteLinks = links }
+            switch result {
+            case .invites(let links): inviteLinks = links
+            case .granted(_, let until): accessUntil = until
+            case .renewal(let until):
+                renewedUntil = until
+                if let until {
+                    accessUntil = until
+                } else if case .renewFromRecord(let current) = step.unwrapped {
+                    accessUntil = current
+                }
+            default: break
+            }
         }
     }
 }

@@ -23,7 +23,7 @@ public enum UnitDecisions {
         case .done(let result): return .restore(result)
         case .started, .unreadable:
             // Every other step is idempotent (compare-and-set, find-or-create, jobs by id): run again.
-            guard case .send(let send) = step else { return .run }
+            guard case .send(let send) = step.unwrapped else { return .run }
             return send.onUncertain == .resend ? .resendUncertain : .skipUncertain
         }
     }
@@ -105,10 +105,18 @@ public enum UnitDecisions {
 
     /// The cycle (state version) and row id a finished step gives the steps after it.
     public static func restored(_ step: FlowStep, _ result: StepResult) -> (recordID: Int64?, cycle: Int64?) {
-        switch (step, result) {
+        switch (step.unwrapped, result) {
         case (.ensureRecord, .record(let id)), (.ensureRecord, .legacyNumber(let id)): (id, nil)
         case (.transition, .moved(let v)), (.transition, .alreadyThere(let v)): (nil, v)
         default: (nil, nil)
         }
+    }
+}
+
+extension FlowStep {
+    /// The step a conditional step (``FlowStep/ifRenewed(_:_:)``) wraps; others as they are.
+    public var unwrapped: FlowStep {
+        if case .ifRenewed(_, let inner) = self { return inner.unwrapped }
+        return self
     }
 }

@@ -87,6 +87,8 @@ public final class DeliverHandler: Sendable {
         case .paymentConfirmed: event = .paymentConfirmed
         case .paymentExpired: event = .paymentExpired
         case .message(let text): event = .message(text)
+        case .accessReminder(let step, let until): event = .accessReminder(step: step, untilMs: until)
+        case .accessLapse(let until): event = .accessLapse(untilMs: until)
         }
         let user = FlowUser(userID: d.userID, chatID: d.chatID, firstName: "")
         do {

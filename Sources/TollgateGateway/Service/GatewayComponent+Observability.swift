@@ -72,6 +72,9 @@ extension GatewayComponent {
                 counters["club_join_requests_declined_total"] = Double(d.requestsDeclined)
                 counters["club_members_admitted_total"] = Double(d.joinsEntitled)
                 counters["club_members_removed_unentitled_total"] = Double(d.removedUnentitled)
+                counters["club_members_removed_lapsed_total"] = Double(d.removedLapsed)
+                counters["club_lapses_total"] = Double(d.lapses)
+                counters["club_renewals_total"] = Double(d.renewals)
             }
             let term = leadership.currentTerm
             gauges["leader"] = term == nil ? 0 : 1

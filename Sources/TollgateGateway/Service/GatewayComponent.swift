@@ -59,7 +59,9 @@ public enum GatewayComponent {
                 keys: keys, logger: logger)
         }
         let runner = FlowRunner(
-            engine: FlowEngine(flow: config.flow, club: door != nil), journal: EffectJournal(redis: host.redis, keys: keys),
+            engine: FlowEngine(
+                flow: config.flow, club: door != nil, periods: config.club?.hasPeriods ?? false,
+                credits: config.club?.creditsPayments ?? false), journal: EffectJournal(redis: host.redis, keys: keys),
             states: states, sender: sender, telegram: telegram, directory: dependencies.directory,
             poller: PollerLink(client: ipc, logger: logger), door: door, logger: logger)
         let journal = UpdateJournal(keys: keys, deadLetterRetention: config.deadLetterRetention)

@@ -91,6 +91,18 @@ public final class NocoDBUserDirectory: UserDirectory {
         }
     }
 
+    public func paymentRecord(_ recordID: Int64) async throws -> PaymentRecord? {
+        let config = client.config
+        guard let row = try await client.get(id: recordID, fields: config.paymentFields) else { return nil }
+        return PaymentRecord(
+            paid: row[config.paidField]?.isTruthy == true,
+            paidUntilMs: config.paidUntilField.flatMap { PaidUntil.milliseconds(row[$0]) })
+    }
+
+    public func credit(_ recordID: Int64) async throws {
+        try await client.update([NocoDBRecord(["Id": .int(recordID), client.config.paidField: .bool(false)])])
+    }
+
     /// Row ids for `ids`: existing rows first (the lowest Id when a user has several), then one
     /// bulk create for the rest.
     func resolve(_ ids: [Int64]) async throws(NocoDBError) -> [Int64: Int64] {

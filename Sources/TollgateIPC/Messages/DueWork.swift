@@ -14,9 +14,15 @@ public enum DueWork: Sendable, Equatable {
     case paymentExpired(recordID: Int64?)
     /// A text to send as it is.
     case message(text: String)
+    /// The club's door: a renewal reminder (the flow's `renewal_reminders` step) before the paid
+    /// period ending at `untilMs` (Unix ms) ends; shown only while that is still the period's end.
+    case accessReminder(step: String, untilMs: Int64)
+    /// The club's door: the paid period ending at `untilMs` is over — unless it was renewed
+    /// meanwhile, the member is shown out and told how to renew.
+    case accessLapse(untilMs: Int64)
 
     /// The job kinds, as `schedule`'s `kind`.
-    public static let kinds = ["reminder", "payment_confirmed", "payment_expired", "message"]
+    public static let kinds = ["reminder", "payment_confirmed", "payment_expired", "message", "access_reminder", "access_lapse"]
 
     /// The largest payload accepted, in bytes of its JSON (`JOB_PAYLOAD_MAX_BYTES` is not
     /// configurable: a payload this size still fits a `deliver` frame of the smallest
@@ -46,6 +52,16 @@ public enum DueWork: Sendable, Equatable {
             try Self.allow(["text"], in: payload)
             let text = try Self.string("text", in: payload, required: true, max: 4096)!
             self = .message(text: text)
+        case "access_reminder":
+            try Self.allow(["step", "until_ms"], in: payload)
+            let step = try Self.string("step", in: payload, required: true, max: 40)!
+            guard Self.isStepName(step) else {
+                throw Self.invalid("step", "must be 1-40 characters of A-Z a-z 0-9 _ -")
+            }
+            self = .accessReminder(step: step, untilMs: try Self.untilMs(in: payload))
+        case "access_lapse":
+            try Self.allow(["until_ms"], in: payload)
+            self = .accessLapse(untilMs: try Self.untilMs(in: payload))
         default:
             throw IPCError(
                 .invalidPayload, "unknown job kind '\(kind.prefix(40))' (one of \(Self.kinds.joined(separator: ", ")))",
@@ -60,6 +76,8 @@ public enum DueWork: Sendable, Equatable {
         case .paymentConfirmed: "payment_confirmed"
         case .paymentExpired: "payment_expired"
         case .message: "message"
+        case .accessReminder: "access_reminder"
+        case .accessLapse: "access_lapse"
         }
     }
 
@@ -74,7 +92,19 @@ public enum DueWork: Sendable, Equatable {
             return record.map { ["record_id": .number(Double(min(max(1, $0), Self.maxInteger)))] } ?? [:]
         case .message(let text):
             return ["text": .string(text)]
+        case .accessReminder(let step, let until):
+            return ["step": .string(step), "until_ms": .number(Double(min(max(1, until), Self.maxUntilMs)))]
+        case .accessLapse(let until):
+            return ["until_ms": .number(Double(min(max(1, until), Self.maxUntilMs)))]
         }
+    }
+
+    /// The latest end of a paid period (2100-01-01, as a job's due time).
+    public static let maxUntilMs: Int64 = 4_102_444_800_000
+
+    private static func untilMs(in payload: [String: JSONValue]) throws(IPCError) -> Int64 {
+        guard let until = try integer("until_ms", in: payload, range: 1...maxUntilMs) else { throw invalid("until_ms", "is required") }
+        return until
     }
 
     /// Flow step names: 1-40 of `A-Z a-z 0-9 _ -`.

@@ -21,12 +21,15 @@ struct BothServices: Sendable {
     static let nocodbToken = "TEST-both-nocodb"
 
     static func with(
-        prefix: String, flowYAML: String? = nil, extra: [String: String] = [:], _ body: (BothServices) async throws -> Void
+        prefix: String, flowYAML: String? = nil, extra: [String: String] = [:],
+        prepare: ((RemoteTelegram) async throws -> Void)? = nil, _ body: (BothServices) async throws -> Void
     ) async throws {
         let redis = try RedisServer()
         defer { redis.stop() }
         let dir = TestNetwork.temporaryDirectory(prefix: prefix)
         let telegram = try await RemoteTelegram(token: token, rate: 30, burst: 5, directory: dir)
+        // What must be there before the services start (a club the gateway checks at start).
+        try await prepare?(telegram)
         var nocodbConfig = NocoDBSimulator.Configuration()
         nocodbConfig.tokens = [nocodbToken]
         nocodbConfig.rateLimit = 50

@@ -27,8 +27,22 @@ final class FakeDirectory: UserDirectory {
         var rows: [Int64: Int64] = [:]
         var calls = 0
         var failures = 0
+        /// Payment columns by row id (absent: paid).
+        var payments: [Int64: PaymentRecord] = [:]
+        var credits: [Int64] = []
     }
     let state = Mutex(State())
+
+    func paymentRecord(_ recordID: Int64) async throws -> PaymentRecord? {
+        state.withLock { $0.payments[recordID] ?? PaymentRecord(paid: true) }
+    }
+
+    func credit(_ recordID: Int64) async throws {
+        state.withLock { s in
+            s.credits.append(recordID)
+            s.payments[recordID, default: PaymentRecord(paid: true)].paid = false
+        }
+    }
 
     func findOrCreate(telegramID: Int64, firstName: String, username: String?) async throws -> Int64 {
         try state.withLock { s in

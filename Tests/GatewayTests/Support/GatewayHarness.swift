@@ -81,7 +81,10 @@ func withGateway<T>(
                 logger: quietLogger)
         }
         let runner = FlowRunner(
-            engine: FlowEngine(flow: flow, club: door != nil), journal: effects, states: states, sender: sender,
+            engine: FlowEngine(
+                flow: flow, club: door != nil, periods: club?.hasPeriods ?? false,
+                credits: club?.creditsPayments ?? false),
+            journal: effects, states: states, sender: sender,
             telegram: telegram, directory: directory, poller: poller ?? pollerRequests, door: door, logger: quietLogger)
         let processor = UpdateProcessor(
             journal: journal, runner: runner, inboundLimit: InboundLimit(redis: pool, keys: keys, limit: inboundLimit),

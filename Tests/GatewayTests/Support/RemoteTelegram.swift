@@ -91,4 +91,26 @@ final class RemoteTelegram: Sendable {
     func stats() async throws -> SimJSON { try await get("/_sim/stats") }
 
     func stat(_ name: String) async throws -> Int { Int(try await stats()[name]?.int64Value ?? -1) }
+
+    // MARK: Clubs
+
+    func addClub(_ id: Int64, administrators: [Int64] = []) async throws {
+        let body = SimJSON.obj([("id", .int(id)), ("administrators", .array(administrators.map(SimJSON.int)))])
+        try await post("/_sim/clubs", String(decoding: body.encoded(), as: UTF8.self))
+    }
+
+    /// `user` opens `link`: `joined`, `requested` or `refused`.
+    func join(_ user: Int64, club: Int64, link: String) async throws -> String {
+        let body = SimJSON.obj([("user_id", .int(user)), ("invite_link", .string(link))])
+        return try await post("/_sim/clubs/\(club)/join", String(decoding: body.encoded(), as: UTF8.self))["result"]?.stringValue ?? "?"
+    }
+
+    /// The club's members by status (`member`, `left`, `kicked`, `administrator`, ...).
+    func members(of club: Int64) async throws -> [Int64: String] {
+        var result: [Int64: String] = [:]
+        if case .object(let pairs)? = try await get("/_sim/clubs/\(club)")["members"] {
+            for (key, value) in pairs { if let id = Int64(key), let status = value.stringValue { result[id] = status } }
+        }
+        return result
+    }
 }
