@@ -14,6 +14,7 @@ public struct TollgateCommand: AsyncParsableCommand {
 enum CommandRegistry {
     static let all: [any ParsableCommand.Type] = [
         StatusCommand.self,
+        ClubCommand.self,
         BenchCommand.self,
         EchoServerCommand.self,
         SimCommand.self,

@@ -23,7 +23,7 @@ enum ConfigHarness {
         var values: [String: String] = [:]
         let keys = [
             "CLUB_CHAT_ID", "ACCESS_MODE", "INVITE_TTL", "CLUB_ALLOW_LIST", "CLUB_REMOVE_UNENTITLED", "ACCESS_PERIOD",
-            "NOCODB_PAID_UNTIL_FIELD",
+            "NOCODB_PAID_UNTIL_FIELD", "RECONCILE_INTERVAL", "RECONCILE_SHARE",
         ]
         for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").prefix(keys.count).enumerated() {
             values[keys[index]] = String(line)
@@ -36,6 +36,8 @@ enum ConfigHarness {
             precondition(club.inviteTTL >= .seconds(60) && club.inviteTTL <= .seconds(30 * 86400))
             if let period = club.accessPeriod { precondition(period >= .seconds(10) && period <= .seconds(3650 * 86400)) }
             precondition(club.paidUntilField.map { !$0.isEmpty } ?? true)
+            if let every = club.reconcileInterval { precondition(every >= .seconds(60) && every <= .seconds(30 * 86400)) }
+            precondition(club.reconcileShare >= 0.01 && club.reconcileShare <= 1)
         }
     }
 

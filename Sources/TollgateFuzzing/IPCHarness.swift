@@ -45,6 +45,20 @@ enum IPCHarness {
         router.register(UserJobs.self) { _, _ in UserJobs.Reply(jobs: []) }
         router.register(WatchPayment.self) { _, _ in WatchPayment.Reply(created: true, expiresAtMs: 0) }
         router.register(UnwatchPayment.self) { _, _ in UnwatchPayment.Reply(removed: false) }
+        router.register(ClubStatus.self) { _, _ in
+            ClubStatus.Reply(
+                chats: [-1], mode: "invite_link", periods: "none", known: 0, entitled: 0, members: 0, insideUnentitled: 0,
+                strandedPayers: 0, lastReconcile: nil, nextReconcileAtMs: nil)
+        }
+        router.register(ClubGrant.self) { r, _ in
+            precondition(r.userID > 0 && !(r.untilMs != nil && r.periodMs != nil), "an invalid grant reached its handler")
+            return ClubGrant.Reply(member: ClubMember(userID: r.userID, entitled: true), links: [])
+        }
+        router.register(ClubRevoke.self) { r, _ in
+            precondition(r.userID > 0, "an invalid revoke reached its handler")
+            return ClubRevoke.Reply(member: ClubMember(userID: r.userID, entitled: false), removedFrom: 0)
+        }
+        router.register(ClubReconcile.self) { r, _ in ReconcileReport(trigger: "request", dryRun: r.dryRun ?? false, startedAtMs: 0) }
         router.register(Deliver.self) { request, _ in
             Deliver.Reply(
                 results: request.deliveries.map { d in

@@ -16,6 +16,7 @@ struct RedeliveryTests {
         let delay: Duration
         func acquire(chatID: Int64, cost: Int) async throws { try await Task.sleep(for: delay) }
         func pushBack(chatID: Int64, by delay: Duration) async throws {}
+        func acquireBackground() async throws {}
     }
 
     @Test("The same job handed to two runners at once is sent once; the second is told to come back")

@@ -20,7 +20,9 @@ import TollgateTestKit
         case "error.unknown-type", "error.rate-limited": { try reencode(IPCErrorEnvelope.self, $0) }
         case "deliver.request": { try reencode(IPCRequestEnvelope<Deliver>.self, $0) }
         case "deliver.reply": { try reencode(IPCOkEnvelope<Deliver.Reply>.self, $0) }
-        case "schedule.request": { try reencode(IPCRequestEnvelope<Schedule>.self, $0) }
+        case "schedule.request", "schedule.access-lapse.request", "schedule.access-reminder.request": {
+            try reencode(IPCRequestEnvelope<Schedule>.self, $0)
+        }
         case "schedule.reply": { try reencode(IPCOkEnvelope<Schedule.Reply>.self, $0) }
         case "cancel.request": { try reencode(IPCRequestEnvelope<Cancel>.self, $0) }
         case "cancel.reply": { try reencode(IPCOkEnvelope<Cancel.Reply>.self, $0) }
@@ -30,6 +32,14 @@ import TollgateTestKit
         case "watch_payment.reply": { try reencode(IPCOkEnvelope<WatchPayment.Reply>.self, $0) }
         case "unwatch_payment.request": { try reencode(IPCRequestEnvelope<UnwatchPayment>.self, $0) }
         case "unwatch_payment.reply": { try reencode(IPCOkEnvelope<UnwatchPayment.Reply>.self, $0) }
+        case "club_status.request": { try reencode(IPCRequestEnvelope<ClubStatus>.self, $0) }
+        case "club_status.reply": { try reencode(IPCOkEnvelope<ClubStatus.Reply>.self, $0) }
+        case "club_grant.request": { try reencode(IPCRequestEnvelope<ClubGrant>.self, $0) }
+        case "club_grant.reply": { try reencode(IPCOkEnvelope<ClubGrant.Reply>.self, $0) }
+        case "club_revoke.request": { try reencode(IPCRequestEnvelope<ClubRevoke>.self, $0) }
+        case "club_revoke.reply": { try reencode(IPCOkEnvelope<ClubRevoke.Reply>.self, $0) }
+        case "club_reconcile.request": { try reencode(IPCRequestEnvelope<ClubReconcile>.self, $0) }
+        case "club_reconcile.reply": { try reencode(IPCOkEnvelope<ClubReconcile.Reply>.self, $0) }
         default: nil
         }
     }

@@ -128,6 +128,48 @@ extension IPCErrorEnvelope: Equatable {
         #expect(try IPCCoding.encode(reply) == golden.payload("deliver.reply"))
         #expect(try IPCCoding.decode(IPCOkEnvelope<Deliver.Reply>.self, from: golden.payload("deliver.reply")) == reply)
     }
+
+    @Test func theClubsDoor() throws {
+        let golden = try GoldenFrames()
+        func check<T: Codable & Equatable>(_ name: String, _ value: T) throws {
+            #expect(try IPCCoding.encode(value) == golden.payload(name), "\(name)")
+            #expect(try IPCCoding.decode(T.self, from: golden.payload(name)) == value, "\(name)")
+        }
+        var report = ReconcileReport(trigger: "request", dryRun: false, startedAtMs: 1_795_000_000_000)
+        report.finishedAtMs = 1_795_000_004_200
+        report.scanned = 12
+        report.checked = 12
+        report.inside = 9
+        report.entitled = 10
+        report.insideUnentitled = 1
+        report.strandedPayers = 2
+        report.removed = 1
+        report.reinvited = 2
+        let member = ClubMember(
+            userID: 4242, entitled: true, source: "manual", grantedAtMs: 1_795_000_000_000, expiresAtMs: 1_797_592_000_000,
+            membership: ["-1001234": "member"], links: 1)
+        var left = member
+        left.entitled = false
+        left.membership = ["-1001234": "left"]
+        left.links = 0
+        try check("club_status.request", IPCRequestEnvelope(id: "cs-1", type: ClubStatus.type, body: ClubStatus()))
+        try check(
+            "club_status.reply",
+            IPCOkEnvelope(
+                id: "cs-1",
+                body: ClubStatus.Reply(
+                    chats: [-1_001_234], mode: "invite_link", periods: "period", known: 12, entitled: 10, members: 9,
+                    insideUnentitled: 0, strandedPayers: 0, lastReconcile: report, nextReconcileAtMs: 1_795_086_400_000)))
+        try check(
+            "club_grant.request",
+            IPCRequestEnvelope(id: "cg-1", type: ClubGrant.type, body: ClubGrant(userID: 4242, periodMs: 2_592_000_000)))
+        try check(
+            "club_grant.reply", IPCOkEnvelope(id: "cg-1", body: ClubGrant.Reply(member: member, links: ["https://t.me/+AbCdEf012345"])))
+        try check("club_revoke.request", IPCRequestEnvelope(id: "cr-1", type: ClubRevoke.type, body: ClubRevoke(userID: 4242)))
+        try check("club_revoke.reply", IPCOkEnvelope(id: "cr-1", body: ClubRevoke.Reply(member: left, removedFrom: 1)))
+        try check("club_reconcile.request", IPCRequestEnvelope(id: "cc-1", type: ClubReconcile.type, body: ClubReconcile(dryRun: false)))
+        try check("club_reconcile.reply", IPCOkEnvelope(id: "cc-1", body: report))
+    }
 }
 
 @Suite struct PollerGoldenFrameTests {
@@ -179,6 +221,8 @@ extension IPCErrorEnvelope: Equatable {
         router.register(Schedule.self) { _, _ in Schedule.Reply(jobID: "x", created: true, dueAtMs: 0) }
         router.register(WatchPayment.self) { _, _ in WatchPayment.Reply(created: true, expiresAtMs: 0) }
         router.register(Deliver.self) { _, _ in Deliver.Reply(results: []) }
+        router.register(ClubGrant.self) { request, _ in ClubGrant.Reply(member: ClubMember(userID: request.userID, entitled: true), links: []) }
+        router.register(ClubRevoke.self) { request, _ in ClubRevoke.Reply(member: ClubMember(userID: request.userID, entitled: false), removedFrom: 0) }
         let entries = golden.badFrames(for: "poller-scheduler") + golden.badFrames(for: "bot-gateway")
         #expect(entries.count >= 4)
         for entry in entries {

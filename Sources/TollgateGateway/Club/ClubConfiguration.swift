@@ -13,6 +13,8 @@ import TollgateCore
 /// | `CLUB_ALLOW_LIST` | empty | user ids never removed (besides the chat's administrators) |
 /// | `ACCESS_PERIOD` | unset | how long a payment gives access (10s…3650d, e.g. `30d`); unset: no end (unless the row's expiry column says) |
 /// | `NOCODB_PAID_UNTIL_FIELD` | unset | the row's column with the end of the paid period (read by ``PaidUntil``); wins over `ACCESS_PERIOD` |
+/// | `RECONCILE_INTERVAL` | `24h` | how often the leading gateway compares the ledger with Telegram and NocoDB (1m…30d); `off`: only on request (`tollgate club reconcile`) |
+/// | `RECONCILE_SHARE` | `0.1` | the share of `TELEGRAM_GLOBAL_RATE` a reconciliation may use for its own calls (0.01…1), in its own cluster-wide budget |
 public struct ClubConfiguration: Sendable, Equatable {
     public enum AccessMode: String, Sendable, Equatable, CaseIterable {
         case inviteLink = "invite_link"
@@ -29,6 +31,11 @@ public struct ClubConfiguration: Sendable, Equatable {
     /// The row's expiry column (`NOCODB_PAID_UNTIL_FIELD`), when there is one.
     public var paidUntilField: String?
 
+    /// How often the leading gateway reconciles (`RECONCILE_INTERVAL`); nil: only on request.
+    public var reconcileInterval: Duration?
+    /// The share of the bot's message rate a reconciliation's own calls may use (`RECONCILE_SHARE`).
+    public var reconcileShare: Double
+
     /// Access ends: renewal reminders, lapses and removal are scheduled.
     public var hasPeriods: Bool { accessPeriod != nil || paidUntilField != nil }
 
@@ -40,8 +47,11 @@ public struct ClubConfiguration: Sendable, Equatable {
 
     public init(
         chats: [Int64], mode: AccessMode = .inviteLink, inviteTTL: Duration = .seconds(86400), removeUnentitled: Bool = true,
-        allowList: Set<Int64> = [], accessPeriod: Duration? = nil, paidUntilField: String? = nil
+        allowList: Set<Int64> = [], accessPeriod: Duration? = nil, paidUntilField: String? = nil,
+        reconcileInterval: Duration? = .seconds(86400), reconcileShare: Double = 0.1
     ) {
+        self.reconcileInterval = reconcileInterval
+        self.reconcileShare = reconcileShare
         self.accessPeriod = accessPeriod
         self.paidUntilField = paidUntilField
         self.chats = chats
@@ -54,7 +64,10 @@ public struct ClubConfiguration: Sendable, Equatable {
     /// Reads the club's settings; nil without `CLUB_CHAT_ID`. Problems are recorded in `r`.
     public static func read(_ r: inout ConfigReader) -> ClubConfiguration? {
         guard let raw = r.optionalString("CLUB_CHAT_ID"), !raw.isEmpty else {
-            for key in ["ACCESS_MODE", "INVITE_TTL", "CLUB_ALLOW_LIST", "CLUB_REMOVE_UNENTITLED", "ACCESS_PERIOD"] where r.optionalString(key) != nil {
+            for key in [
+                "ACCESS_MODE", "INVITE_TTL", "CLUB_ALLOW_LIST", "CLUB_REMOVE_UNENTITLED", "ACCESS_PERIOD", "RECONCILE_INTERVAL",
+                "RECONCILE_SHARE",
+            ] where r.optionalString(key) != nil {
                 r.problem(key, "has no effect without CLUB_CHAT_ID")
             }
             return nil
@@ -89,8 +102,15 @@ public struct ClubConfiguration: Sendable, Equatable {
             period = r.duration("ACCESS_PERIOD", default: .seconds(30 * 86400), min: .seconds(10), max: .seconds(3650 * 86400))
         }
         let field = r.optionalString("NOCODB_PAID_UNTIL_FIELD").flatMap { $0.isEmpty ? nil : $0 }
+        var interval: Duration? = .seconds(86400)
+        if let text = r.optionalString("RECONCILE_INTERVAL"), ["off", "no", "0"].contains(text.lowercased()) {
+            interval = nil
+        } else {
+            interval = r.duration("RECONCILE_INTERVAL", default: .seconds(86400), min: .seconds(60), max: .seconds(30 * 86400))
+        }
+        let share = r.double("RECONCILE_SHARE", default: 0.1, range: 0.01...1)
         return ClubConfiguration(
             chats: chats, mode: mode, inviteTTL: ttl, removeUnentitled: remove, allowList: allow, accessPeriod: period,
-            paidUntilField: field)
+            paidUntilField: field, reconcileInterval: interval, reconcileShare: share)
     }
 }

@@ -9,8 +9,8 @@ import TollgateRedis
 /// Fields: `entitled` (`1`/`0`), `source` (`nocodb:<row>`, `manual`), `grant` (the id of the
 /// grant in force: a replay of the same grant changes nothing), `granted_at` and `expires_at`
 /// (Unix ms; 0: no end), `ended_at` (when a period last ended), `link:<chat>` and `link_exp:<chat>` (the user's personal
-/// link and its expiry, Unix s), `member:<chat>` (the membership as last seen), `v` (bumped by
-/// every change).
+/// link and its expiry, Unix s), `member:<chat>` (the membership as last seen), `reinvited` (the
+/// grant a reconciliation last sent a fresh link for), `v` (bumped by every change).
 public struct EntitlementLedger: Sendable {
     let redis: RedisClientPool
     let keys: KeySpace
@@ -34,6 +34,8 @@ public struct EntitlementLedger: Sendable {
         /// Membership by chat, as last seen (`member`, `left`, `kicked`, …).
         public var membership: [Int64: String] = [:]
         public var version: Int64 = 0
+        /// The grant for which a reconciliation last sent a fresh link (once per grant).
+        public var reinvitedGrant: String?
 
         /// Entitled at `nowMs` (granted, not revoked, not expired).
         public func isEntitled(at nowMs: Int64) -> Bool {
@@ -68,6 +70,7 @@ public struct EntitlementLedger: Sendable {
             case "granted_at": entry.grantedAtMs = Int64(value)
             case "expires_at": entry.expiresAtMs = Int64(value).flatMap { $0 == 0 ? nil : $0 }
             case "v": entry.version = Int64(value) ?? 0
+            case "reinvited": entry.reinvitedGrant = value
             default:
                 // Per-chat fields; a value this version cannot read is left out, never a trap.
                 if let chat = Self.chat(of: name, prefix: "link:") {
@@ -158,6 +161,25 @@ public struct EntitlementLedger: Sendable {
     public func dropLink(_ user: Int64, chat: Int64, link: String) async throws(RedisError) {
         _ = try await redis.next().evaluate(
             Self.dropLinkScript, keys: [RedisArgument(key(user))], args: [RedisArgument(String(chat)), RedisArgument(link)])
+    }
+
+    /// Records that a reconciliation sent `user` a fresh link for the grant `grantID`.
+    public func markReinvited(_ user: Int64, grantID: String) async throws(RedisError) {
+        try await redis.next().send("HSET", RedisArgument(key(user)), "reinvited", RedisArgument(grantID))
+    }
+
+    /// One page of the users the ledger knows (Redis `SCAN`: a user present for the whole scan is
+    /// seen at least once, perhaps twice). Start with cursor `"0"`; the scan is over when the
+    /// returned cursor is `"0"` again.
+    public func scan(cursor: String, count: Int = 500) async throws(RedisError) -> (cursor: String, users: [Int64]) {
+        let prefix = keys("club", "ent", "")
+        let reply = try await redis.next().send(
+            "SCAN", RedisArgument(cursor), "MATCH", RedisArgument(prefix + "*"), "COUNT", RedisArgument(count))
+        let parts = reply.array ?? []
+        let next = parts.first?.string ?? "0"
+        let names = parts.count > 1 ? (parts[1].array ?? []) : []
+        let users = names.compactMap { $0.string.flatMap { name in name.hasPrefix(prefix) ? Int64(name.dropFirst(prefix.count)) : nil } }
+        return (next, users.filter { $0 > 0 })
     }
 
     /// Records the membership last seen in `chat`.

@@ -66,6 +66,9 @@ public struct FlowDefinition: Sendable, Hashable {
     public var lapsed: Message
     /// Sent when a period was renewed while it ran (`access_renewed`).
     public var renewed: Message
+    /// Sent by a reconciliation to a payer who is entitled but outside every club chat without a
+    /// live link (`access_reinvite`): a fresh personal link, once per grant.
+    public var reinvite: Message
     public var paid: Message
     public var inviteLink: String
     public var alreadyPaid: Message
@@ -106,6 +109,7 @@ public struct FlowDefinition: Sendable, Hashable {
         ],
         lapsed: Message(text: "Your access to the club has ended. To come back, renew here: {payment_url}"),
         renewed: Message(text: "Thank you — your access to the club is renewed until {access_until}."),
+        reinvite: Message(text: "Your access to the club is active, but you are not inside yet. Here is your personal link: {invite_link}"),
         paid: Message(text: "Payment received — welcome to the club! Here is your invite link: {invite_link}"),
         inviteLink: "https://t.me/+club-invite",
         alreadyPaid: Message(text: "You already have access. Your invite link: {invite_link}"),

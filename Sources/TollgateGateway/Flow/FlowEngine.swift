@@ -26,6 +26,9 @@ public enum FlowEvent: Sendable, Hashable {
     case accessReminder(step: String, untilMs: Int64)
     /// The paid period ending at `untilMs` is over.
     case accessLapse(untilMs: Int64)
+    /// A reconciliation found the user entitled (by the grant `grantID`) but outside every club
+    /// chat without a live link: send a fresh one.
+    case reinvite(grantID: String)
 
     /// Events of the club's door: not the user writing to the bot (no inbound limit, no unblock).
     public var isDoorEvent: Bool {
@@ -233,6 +236,9 @@ public struct FlowEngine: Sendable {
             if let id { steps.append(.answerCallback(id: id, text: nil)) }
             if notify { steps.append(.send(FlowSend(FlowDefinition.Message(text: flow.rateLimited)))) }
             return steps.isEmpty ? .skip("over the inbound limit") : FlowPlan(steps: steps)
+        case .reinvite:
+            guard club else { return .skip("no club configured") }
+            return FlowPlan(steps: [.issueInvites, .send(FlowSend(flow.reinvite))])
         case .joinRequest(let request):
             guard club else { return .skip("no club configured") }
             return FlowPlan(steps: [.answerJoinRequest(request)])

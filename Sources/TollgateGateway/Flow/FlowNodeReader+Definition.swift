@@ -11,7 +11,7 @@ extension FlowNodeReader {
             root, "the flow",
             allowed: [
                 "welcome", "payment", "reminders", "renewal_reminders", "paid", "already_paid", "expired", "access_lapsed",
-                "access_renewed", "status", "help", "rate_limited",
+                "access_renewed", "access_reinvite", "status", "help", "rate_limited",
             ])
         var flow = FlowDefinition.defaults
         if let node = top["welcome"] {
@@ -42,6 +42,7 @@ extension FlowNodeReader {
         for (key, keyPath) in [
             ("already_paid", \FlowDefinition.alreadyPaid), ("expired", \FlowDefinition.expired),
             ("access_lapsed", \FlowDefinition.lapsed), ("access_renewed", \FlowDefinition.renewed),
+            ("access_reinvite", \FlowDefinition.reinvite),
         ] {
             guard let node = top[key] else { continue }
             let fields = try mapping(node, key, allowed: Self.messageKeys)

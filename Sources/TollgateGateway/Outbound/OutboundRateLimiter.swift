@@ -12,4 +12,10 @@ public protocol OutboundRateLimiter: Sendable {
     /// A 429 from Telegram: no message to `chatID`, and none at all, before `delay` from now — in
     /// every process sharing the limiter.
     func pushBack(chatID: Int64, by delay: Duration) async throws
+
+    /// Waits for a slot of the background budget — work nobody is waiting for (a reconciliation's
+    /// `getChatMember`, its removals) — and takes it. That budget is separate and cluster-wide, a
+    /// share of the bot's rate, so background work never takes a slot a reply to a user needs;
+    /// while a 429 holds the bot back, background work waits too.
+    func acquireBackground() async throws
 }

@@ -11,13 +11,15 @@ import TollgateCoordination
 public struct SharedSendLimits: OutboundRateLimiter {
     public let limiter: any RateLimiter
     public let global: RateLimitedResource
+    /// The background budget (``OutboundRateLimiter/acquireBackground()``).
+    public let background: RateLimitedResource
     let prefix: String
     let chatPolicy: RateLimitPolicy
     let groupPolicy: RateLimitPolicy
 
     public init(
         limiter: any RateLimiter, botID: String, globalPerSecond: Double = 30, chatPerSecond: Double = 1,
-        groupPerMinute: Double = 20, maxBlock: Duration = RateLimitPolicy.defaultMaxBlock
+        groupPerMinute: Double = 20, backgroundShare: Double = 0.1, maxBlock: Duration = RateLimitPolicy.defaultMaxBlock
     ) {
         self.limiter = limiter
         self.prefix = "telegram:\(botID)"
@@ -25,6 +27,9 @@ public struct SharedSendLimits: OutboundRateLimiter {
         // push every later grant back; the local pacing of the sender spreads any pair it allows.
         self.global = RateLimitedResource(
             name: "telegram:\(botID):global", policy: Self.policy(perSecond: globalPerSecond, burst: 2, maxBlock: maxBlock))
+        self.background = RateLimitedResource(
+            name: "telegram:\(botID):background",
+            policy: Self.policy(perSecond: globalPerSecond * min(1, max(0.001, backgroundShare)), maxBlock: maxBlock))
         self.chatPolicy = Self.policy(perSecond: chatPerSecond, maxBlock: maxBlock)
         self.groupPolicy = Self.policy(perSecond: groupPerMinute / 60, maxBlock: maxBlock)
     }
@@ -44,6 +49,13 @@ public struct SharedSendLimits: OutboundRateLimiter {
             if chatID < 0 { try await limiter.acquire(group(chatID)) }
             try await limiter.acquire(global)
         }
+    }
+
+    public func acquireBackground() async throws {
+        // A push-back of the bot (a 429) shows as a wait longer than its pace: background work sits it out.
+        let held = try await limiter.currentWait(global)
+        if held > global.policy.emissionInterval * 4 { try await Task.sleep(for: held) }
+        try await limiter.acquire(background)
     }
 
     public func pushBack(chatID: Int64, by delay: Duration) async throws {

@@ -31,7 +31,8 @@ public enum GatewayAssembly {
         let limiter = RedisRateLimiter(client: host.makeRedisClient(name: "gw-limiter"), keys: host.keys, logger: logger)
         let sendLimits = SharedSendLimits(
             limiter: limiter, botID: botID, globalPerSecond: config.globalRate, chatPerSecond: config.chatRate,
-            groupPerMinute: config.groupRatePerMinute, maxBlock: config.maxRetryAfter)
+            groupPerMinute: config.groupRatePerMinute, backgroundShare: config.club?.reconcileShare ?? 0.1,
+            maxBlock: config.maxRetryAfter)
         let nocodbHTTP = HTTPClient(name: "nocodb", logger: logger)
         let nocodb = NocoDBClient(config: settings.nocodb, http: nocodbHTTP, limiter: limiter, logger: logger)
         let lock = LeaderLock(

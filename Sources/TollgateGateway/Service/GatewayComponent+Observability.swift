@@ -6,7 +6,7 @@ import TollgateTelegram
 extension GatewayComponent {
     static func registerObservability(
         host: ServiceHost, telegram: TelegramClient, sender: OutboundSender, processor: UpdateProcessor,
-        poller: LongPoller?, receiver: WebhookReceiver?, deliver: DeliverHandler, runner: FlowRunner, door: ClubDoor?,
+        poller: LongPoller?, receiver: WebhookReceiver?, deliver: DeliverHandler, runner: FlowRunner, door: ClubDoor?, reconciler: ClubReconciler?,
         leadership: any Leadership, mode: GatewayConfiguration.Mode
     ) {
         let modeName: String
@@ -75,6 +75,13 @@ extension GatewayComponent {
                 counters["club_members_removed_lapsed_total"] = Double(d.removedLapsed)
                 counters["club_lapses_total"] = Double(d.lapses)
                 counters["club_renewals_total"] = Double(d.renewals)
+            }
+            if let r = reconciler?.stats {
+                counters["club_reconciliations_total"] = Double(r.runs)
+                counters["club_reconcile_removed_total"] = Double(r.removed)
+                counters["club_reconcile_reinvited_total"] = Double(r.reinvited)
+                counters["club_reconcile_kept_paid_total"] = Double(r.keptPaid)
+                counters["club_reconcile_errors_total"] = Double(r.errors)
             }
             let term = leadership.currentTerm
             gauges["leader"] = term == nil ? 0 : 1

@@ -64,6 +64,12 @@ public enum GatewayComponent {
                 credits: config.club?.creditsPayments ?? false), journal: EffectJournal(redis: host.redis, keys: keys),
             states: states, sender: sender, telegram: telegram, directory: dependencies.directory,
             poller: PollerLink(client: ipc, logger: logger), door: door, logger: logger)
+        let reconciler = door.map {
+            ClubReconciler(
+                door: $0, runner: runner, directory: dependencies.directory, limiter: dependencies.limiter,
+                leadership: dependencies.leadership, redis: host.redis, keys: keys, logger: logger)
+        }
+        registerClub(host: host, reconciler: reconciler)
         let journal = UpdateJournal(keys: keys, deadLetterRetention: config.deadLetterRetention)
         let processor = UpdateProcessor(
             journal: journal, runner: runner,
@@ -78,6 +84,7 @@ public enum GatewayComponent {
         // then the election lets go of the lock, and the HTTP client closes last.
         var services: [any Service] = [TelegramClientCloser(http: http)] + dependencies.services + [processor]
         if let club = config.club { services.append(ClubPreflight(telegram: telegram, club: club, logger: logger)) }
+        if let reconciler { services.append(reconciler) }
         var poller: LongPoller?
         var receiver: WebhookReceiver?
         switch config.mode {
@@ -106,8 +113,42 @@ public enum GatewayComponent {
 
         registerObservability(
             host: host, telegram: telegram, sender: sender, processor: processor, poller: poller, receiver: receiver,
-            deliver: deliver, runner: runner, door: door, leadership: dependencies.leadership, mode: config.mode)
+            deliver: deliver, runner: runner, door: door, reconciler: reconciler, leadership: dependencies.leadership, mode: config.mode)
         return services
+    }
+
+    /// The club's operator requests (`tollgate club …`); without a club each is answered
+    /// `not_found`.
+    static func registerClub(host: ServiceHost, reconciler: ClubReconciler?) {
+        @Sendable func club() throws(IPCError) -> ClubReconciler {
+            guard let reconciler else { throw IPCError(.notFound, "no club is configured (CLUB_CHAT_ID)") }
+            return reconciler
+        }
+        host.register(ClubStatus.self) { _, _ in try await clubCall { try await club().status() } }
+        host.register(ClubGrant.self) { request, _ in try await clubCall { try await club().grant(request) } }
+        host.register(ClubRevoke.self) { request, _ in try await clubCall { try await club().revoke(request) } }
+        host.register(ClubReconcile.self) { request, _ in
+            let report = try await clubCall { try await club().reconcile(trigger: "request", dryRun: request.dryRun ?? false) }
+            guard let report else { throw IPCError(.conflict, "a reconciliation is running; ask again when it is done") }
+            return report
+        }
+    }
+
+    /// Maps what the club's work throws to protocol errors: Redis and Telegram trouble is
+    /// `unavailable` (retryable), a refusal of Telegram's is `conflict` with its description.
+    static func clubCall<T>(_ body: () async throws -> T) async throws(IPCError) -> T {
+        do {
+            return try await body()
+        } catch let error as IPCError {
+            throw error
+        } catch let error as RedisError {
+            throw IPCError(.unavailable, "redis: \(error.code.rawValue)", retryAfterMs: 1000)
+        } catch let error as TelegramError {
+            if error.isRetryable { throw IPCError(.unavailable, "telegram: \(error.code.rawValue)", retryAfterMs: 1000) }
+            throw IPCError(.conflict, "telegram refused: \(error.code.rawValue) \(error.detail.prefix(200))")
+        } catch {
+            throw IPCError(.internal, "\(type(of: error))")
+        }
     }
 
     static func botID(_ token: Secret) -> String {

@@ -19,6 +19,7 @@ import TollgateHTTPServer
 /// | `POST /_sim/clubs` `{"id", "title"?, "channel"?, "bot_admin"?, "can_invite_users"?, "can_restrict_members"?, "administrators"?}` | a paid club (private supergroup or channel) |
 /// | `POST /_sim/clubs/{id}/join` `{"user_id", "invite_link"}` | a user opens a link; → `{"result": "joined" \| "requested" \| "refused", "reason"?}` |
 /// | `POST /_sim/clubs/{id}/leave` `{"user_id"}` | a member leaves |
+/// | `POST /_sim/clubs/{id}/members` `{"user_id", "status"}` | drift: a membership changes without an update (one lost after Telegram's 24 hours) |
 /// | `POST /_sim/clubs/{id}/rights` `{"bot_admin", "can_invite_users", "can_restrict_members"}` | the owner changes the bot's rights |
 /// | `GET /_sim/clubs/{id}` | members by status, links (who joined with each, revoked), pending join requests |
 enum SimControlRoutes {
@@ -138,6 +139,13 @@ enum SimControlRoutes {
         case "POST clubs/:id/leave":
             guard let clubID = Int64(id), let userID = body["user_id"]?.int64Value else { return error(400, "give 'user_id'") }
             simulator.leave(userID, club: clubID)
+            return ok(.bool(true))
+        case "POST clubs/:id/members":
+            let statuses = ["member", "left", "kicked", "restricted", "administrator"]
+            guard let clubID = Int64(id), let userID = body["user_id"]?.int64Value, let status = body["status"]?.stringValue,
+                statuses.contains(status)
+            else { return error(400, "give 'user_id' and 'status' (one of \(statuses.joined(separator: ", ")))") }
+            simulator.setMembership(userID, club: clubID, status: status)
             return ok(.bool(true))
         case "POST clubs/:id/rights":
             guard let clubID = Int64(id) else { return error(400, "bad club id") }

@@ -111,6 +111,17 @@ extension TelegramSimulator {
         updatesQueued()
     }
 
+    /// Drift: sets `userID`'s membership of club `chatID` to `status` (`member`, `left`, …) with
+    /// no `chat_member` update — the update of a change that happened while nobody read them
+    /// for longer than Telegram keeps updates (24 hours), or of an administrator's hand.
+    public func setMembership(_ userID: Int64, club chatID: Int64, status: String) {
+        world.withLock { w in
+            guard w.clubs[chatID] != nil else { return }
+            w.ensureUser(SimUser(id: userID))
+            w.clubs[chatID]?.members[userID] = status
+        }
+    }
+
     /// A club's members, links and pending join requests.
     public func clubState(_ chatID: Int64) -> SimClubState? {
         world.withLock { w in

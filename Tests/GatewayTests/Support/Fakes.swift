@@ -19,6 +19,7 @@ struct AlwaysLeader: Leadership {
 struct NoLimits: OutboundRateLimiter {
     func acquire(chatID: Int64, cost: Int) async throws {}
     func pushBack(chatID: Int64, by delay: Duration) async throws {}
+    func acquireBackground() async throws {}
 }
 
 /// An in-memory payments table.

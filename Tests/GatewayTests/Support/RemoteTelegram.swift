@@ -105,6 +105,12 @@ final class RemoteTelegram: Sendable {
         return try await post("/_sim/clubs/\(club)/join", String(decoding: body.encoded(), as: UTF8.self))["result"]?.stringValue ?? "?"
     }
 
+    /// Drift: `user`'s membership of `club` becomes `status` without an update.
+    func setMember(_ user: Int64, club: Int64, status: String) async throws {
+        let body = SimJSON.obj([("user_id", .int(user)), ("status", .string(status))])
+        try await post("/_sim/clubs/\(club)/members", String(decoding: body.encoded(), as: UTF8.self))
+    }
+
     /// The club's members by status (`member`, `left`, `kicked`, `administrator`, ...).
     func members(of club: Int64) async throws -> [Int64: String] {
         var result: [Int64: String] = [:]
