@@ -14,7 +14,8 @@ struct DemoCommand: AsyncParsableCommand {
             NocoDB cloud's 5 requests/s, 429s and 30 s blocks included), bot-gateway and --pollers \
             poller-scheduler instances (sharing one listening socket, as under systemd), then plays \
             --users people: they send /start, press "Get access", and pay at random times (their NocoDB \
-            row turns Paid), never pay, or block the bot. Prints progress every few seconds and a \
+            row turns Paid), never pay, or block the bot; payers join the club with their personal link, \
+            and some forward it to a friend first (who must be shown out). Prints progress every few seconds and a \
             summary at the end; exits non-zero if a user was lost, a notification shown twice or a \
             429 seen. With --real it runs against the Telegram and NocoDB named in the environment \
             (BOT_TOKEN, NOCODB_URL, NOCODB_TOKEN, NOCODB_TABLE_ID) and plays no users.
@@ -40,6 +41,12 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "Share of users who block the bot before their reminder.")
     var blockShare = 0.10
+
+    @Flag(help: "No club's door: the confirmation carries the flow file's static link (as before the door existed).")
+    var noClub = false
+
+    @Option(help: "Share of payers who forward their personal link to a friend before using it (the friend must not stay inside).")
+    var shareLinks = 0.1
 
     @Flag(help: "Midway, kill -9 the gateway and then the leading poller; the supervisor restarts them as systemd would.")
     var chaos = false
@@ -80,6 +87,7 @@ struct DemoCommand: AsyncParsableCommand {
             throw ValidationError("--pay-share and --block-share are shares (0...1) that add up to at most 1")
         }
         guard every > 0 else { throw ValidationError("--every must be positive") }
+        guard shareLinks.isFinite, (0...1).contains(shareLinks) else { throw ValidationError("--share-links is a share of payers, 0...1") }
         guard telegramFailRate.isFinite, (0...0.9).contains(telegramFailRate) else {
             throw ValidationError("--telegram-fail-rate is a share of calls, 0...0.9")
         }
@@ -97,7 +105,7 @@ struct DemoCommand: AsyncParsableCommand {
         let settings = DemoSettings(
             users: users, duration: DurationParser.parse(duration)!.seconds, pollers: pollers, mode: mode,
             reminderDelay: DurationParser.parse(reminderAfter)!.seconds, payShare: payShare, blockShare: blockShare,
-            chaos: chaos, webhook: webhook, telegramFailRate: telegramFailRate, real: real, seed: seed, progressEvery: every,
+            club: !noClub && !real, shareLinks: shareLinks, chaos: chaos, webhook: webhook, telegramFailRate: telegramFailRate, real: real, seed: seed, progressEvery: every,
             directory: directory, binaries: bin ?? BenchCommand.ownDirectory())
         let output = BenchOutput(toStderr: json)
         let run = DemoRun(settings: settings, output: output)
@@ -118,6 +126,9 @@ struct DemoSettings: Sendable {
     var reminderDelay: Double
     var payShare: Double
     var blockShare: Double
+    /// The club's door (a club in the Telegram simulator, personal links).
+    var club: Bool
+    var shareLinks: Double
     var chaos: Bool
     var webhook: Bool
     /// Share of Bot API calls answered with a 5xx by the simulator.

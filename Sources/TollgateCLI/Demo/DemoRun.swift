@@ -17,6 +17,8 @@ final class DemoRun: Sendable {
 
     static let simToken = "7000001:DEMO-sandbox-token"
     static let simNocoDBToken = "DEMO-nocodb-token"
+    /// The sandbox's paid club (a private supergroup in the Telegram simulator).
+    static let clubID: Int64 = -1_009_001
 
     init(settings: DemoSettings, output: BenchOutput) {
         self.settings = settings
@@ -94,6 +96,17 @@ final class DemoRun: Sendable {
                 output.line(String(format: "   the Telegram simulator answers %.0f %% of Bot API calls with a 5xx", settings.telegramFailRate * 100))
             }
             output.line("   NocoDB simulator \(environment["NOCODB_URL"]!) (5 requests per 1 s window, 429 + 30 s block)")
+            if settings.club {
+                telegram.addClub(id: Self.clubID, title: "The demo club")
+                environment["CLUB_CHAT_ID"] = String(Self.clubID)
+                environment["RECONCILE_INTERVAL"] = "off"
+                // The final reconciliation runs when the people are done: half the bot's rate.
+                environment["RECONCILE_SHARE"] = "0.5"
+                output.line(
+                    String(
+                        format: "   the club %lld: a personal link per payer; %.0f %% of payers forward theirs to a friend first",
+                        Self.clubID, settings.shareLinks * 100))
+            }
         }
 
         let supervisor = DemoSupervisor(directory: directory)
@@ -161,8 +174,9 @@ final class DemoRun: Sendable {
     ) async throws -> DemoSummary {
         var scenario = DemoScenario(
             users: settings.users, duration: settings.duration, reminderDelay: settings.reminderDelay,
-            payShare: settings.payShare, blockShare: settings.blockShare, seed: settings.seed)
-        telegram.addUsers(scenario.people.map(\.user))
+            payShare: settings.payShare, blockShare: settings.blockShare, shareShare: settings.shareLinks,
+            club: settings.club ? Self.clubID : nil, seed: settings.seed)
+        telegram.addUsers(scenario.simulatedUsers)
         var rows = DemoRowIndex()
         let start = ContinuousClock.now
         let simStart = telegram.clock
@@ -200,7 +214,10 @@ final class DemoRun: Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         if let chaos { await chaos.value }
+        // The door checked from the other side: a reconciliation against the simulator's club.
+        let reconcile = settings.club && !interrupted.load(ordering: .relaxed) ? await probe.reconcile() : nil
         var summary = DemoSummary(settings: settings)
+        summary.reconcile = reconcile
         summary.interrupted = interrupted.load(ordering: .relaxed)
         summary.elapsedS = (ContinuousClock.now - start).seconds
         summary.collect(scenario: scenario, telegram: telegram, nocodb: nocodb, simStart: simStart)
@@ -217,7 +234,12 @@ final class DemoRun: Sendable {
             let sent = telegram.sent(to: person.user.id)
             switch person.step {
             case .waiting, .startSent, .pressed: return false
-            case .paid: if !sent.contains(where: DemoScenario.Recognise.isConfirmation) { return false }
+            case .paid:
+                if !sent.contains(where: DemoScenario.Recognise.isConfirmation) { return false }
+                if let club = scenario.club {
+                    if person.door != .inside { return false }
+                    if person.sharesLink, telegram.clubState(club)?.members[person.friend.id] == "member" { return false }
+                }
             case .linked:
                 if person.fate != .neverPays { return false }
                 if !sent.contains(where: DemoScenario.Recognise.isReminder) { return false }
@@ -233,8 +255,9 @@ final class DemoRun: Sendable {
         now: Double, scenario: DemoScenario, telegram: TelegramSimulator, nocodb: NocoDBSimulator, probe: DemoProbe,
         messageRate: Double, nocodbRate: Double
     ) async -> String {
-        var arrived = 0, linked = 0, paid = 0, confirmed = 0, reminders = 0, blocked = 0
+        var arrived = 0, linked = 0, paid = 0, confirmed = 0, reminders = 0, blocked = 0, inside = 0
         for person in scenario.people {
+            if person.door == .inside { inside += 1 }
             if person.step != .waiting { arrived += 1 }
             if person.linkAt != nil { linked += 1 }
             if person.step == .paid { paid += 1 }
@@ -245,8 +268,8 @@ final class DemoRun: Sendable {
         }
         let leader = await probe.leader() ?? "-"
         return String(
-            format: "[%4.0fs] arrived %d/%d · links %d · paid %d → confirmed %d · reminders %d · blocked %d · bot %.1f msg/s · NocoDB %.1f req/s · 429s %d/%d · leader %@",
-            now, arrived, scenario.people.count, linked, paid, confirmed, reminders, blocked, messageRate, nocodbRate,
+            format: "[%4.0fs] arrived %d/%d · links %d · paid %d → confirmed %d → in the club %d · reminders %d · blocked %d · bot %.1f msg/s · NocoDB %.1f req/s · 429s %d/%d · leader %@",
+            now, arrived, scenario.people.count, linked, paid, confirmed, inside, reminders, blocked, messageRate, nocodbRate,
             telegram.counters.floodRefusals, nocodb.stats().throttled, leader)
     }
 
@@ -392,6 +415,11 @@ final class DemoProbe: Sendable {
             }
         }
         return s
+    }
+
+    /// A reconciliation of the club's door, over the gateway socket (nil: no answer).
+    func reconcile() async -> ReconcileReport? {
+        try? await gateway.call(ClubReconcile(), timeout: .seconds(120))
     }
 
     func close() async {

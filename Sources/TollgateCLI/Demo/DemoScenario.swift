@@ -17,6 +17,19 @@ struct DemoScenario {
         static func isPaymentLink(_ m: SimSentMessage) -> Bool { m.text?.contains("complete the payment") == true }
         static func isReminder(_ m: SimSentMessage) -> Bool { m.mediaKind == "video" }
         static func isConfirmation(_ m: SimSentMessage) -> Bool { m.text?.hasPrefix("Payment received") == true }
+        /// The club's invite links in the bot's messages to someone, in order.
+        static func inviteLinks(_ sent: [SimSentMessage]) -> [String] {
+            sent.flatMap { ($0.text ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }) }.map(String.init)
+                .filter { $0.hasPrefix("https://t.me/+") }
+        }
+    }
+
+    /// Where a payer stands at the club's door.
+    enum Door: Sendable, Equatable {
+        case outside
+        /// Forwarded their link to a friend (who used it), asked the bot again with /status.
+        case waitingForNewLink(String)
+        case inside
     }
 
     struct Person: Sendable {
@@ -28,6 +41,16 @@ struct DemoScenario {
         /// Seconds after the payment link arrived (pays: paying; blocks: blocking).
         let actAfter: Double
         var step: Step = .waiting
+        /// Forwards their personal link to a friend (``friend``) before using it.
+        let sharesLink: Bool
+        let friend: SimUser
+        var door: Door = .outside
+        /// Simulator clock when they joined the club.
+        var joinedAtSim: Double?
+        /// What the friend's attempt with the forwarded link gave (`joined`, `refused: …`).
+        var friendResult: String?
+        /// Simulator clock of their last /status (asked again after a while without a new link).
+        var askedAtSim: Double?
         var linkAt: Double?
         /// Simulator clock when the row turned Paid.
         var paidAtSim: Double?
@@ -38,7 +61,14 @@ struct DemoScenario {
     /// `users` people arriving during the first 40 % of `duration`; `payShare` of them pay within
     /// the next half of it (some before the reminder, some after), `blockShare` block the bot
     /// before the reminder is due, the rest never pay.
-    init(users: Int, duration: Double, reminderDelay: Double, payShare: Double, blockShare: Double, seed: UInt64) {
+    /// The club the payers join (nil: no club's door).
+    let club: Int64?
+
+    init(
+        users: Int, duration: Double, reminderDelay: Double, payShare: Double, blockShare: Double, shareShare: Double = 0,
+        club: Int64? = nil, seed: UInt64
+    ) {
+        self.club = club
         var rng = SplitMix64(seed: seed)
         let payers = Int((Double(users) * payShare).rounded())
         let blockers = min(users - payers, Int((Double(users) * blockShare).rounded()))
@@ -55,7 +85,52 @@ struct DemoScenario {
                 case .neverPays: 0
                 }
             let user = SimUser(id: Int64(5_100_000 + i), firstName: names[i % names.count], username: "demo_user_\(i)")
-            return Person(user: user, fate: fate, arrival: arrival, actAfter: actAfter)
+            let shares = club != nil && fate == .pays && Double.random(in: 0..<1, using: &rng) < shareShare
+            let friend = SimUser(id: Int64(5_900_000 + i), firstName: "Friend of \(names[i % names.count])")
+            return Person(user: user, fate: fate, arrival: arrival, actAfter: actAfter, sharesLink: shares, friend: friend)
+        }
+    }
+
+    /// Everyone the simulator needs to know: the people and the friends links are forwarded to.
+    var simulatedUsers: [SimUser] { people.map(\.user) + people.filter(\.sharesLink).map(\.friend) }
+
+    /// A payer at the club's door, once their confirmation (with their personal link) is there:
+    /// they join at once — or first forward the link to a friend, who uses it, and ask the bot
+    /// again with /status for a new one of their own.
+    mutating func walkIn(_ i: Int, club: Int64, telegram: TelegramSimulator) {
+        let person = people[i]
+        let links = Recognise.inviteLinks(telegram.sent(to: person.user.id))
+        switch person.door {
+        case .outside:
+            guard telegram.sent(to: person.user.id).contains(where: Recognise.isConfirmation), let link = links.first else { return }
+            if person.sharesLink {
+                switch telegram.join(person.friend.id, club: club, link: link) {
+                case .joined: people[i].friendResult = "joined"
+                case .requested: people[i].friendResult = "requested"
+                case .refused(let why): people[i].friendResult = "refused: \(why)"
+                }
+                telegram.userSends("/status", from: person.user)
+                people[i].askedAtSim = telegram.clock
+                people[i].door = .waitingForNewLink(link)
+            } else if telegram.join(person.user.id, club: club, link: link) == .joined {
+                people[i].door = .inside
+                people[i].joinedAtSim = telegram.clock
+            }
+        case .waitingForNewLink(let old):
+            guard let link = links.last, link != old else {
+                // The answer came before the friend was shown out (the same link): ask again.
+                if telegram.clock - (person.askedAtSim ?? 0) > 3 {
+                    telegram.userSends("/status", from: person.user)
+                    people[i].askedAtSim = telegram.clock
+                }
+                return
+            }
+            if telegram.join(person.user.id, club: club, link: link) == .joined {
+                people[i].door = .inside
+                people[i].joinedAtSim = telegram.clock
+            }
+        case .inside:
+            break
         }
     }
 
@@ -95,6 +170,8 @@ struct DemoScenario {
                 case .neverPays:
                     break
                 }
+            case .paid:
+                if let club { walkIn(i, club: club, telegram: telegram) }
             default:
                 break
             }

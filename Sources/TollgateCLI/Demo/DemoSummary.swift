@@ -41,6 +41,11 @@ struct DemoSummary: Sendable {
     /// (Tollgate's delta cycle: the same freshness).
     var baselineEvery60s = 0, baselineEvery3s = 0
 
+    // The club's door, counted from the simulator's club.
+    var clubInside = 0, insideUnpaid = 0, payersOutside = 0, linksForwarded = 0, forwardedCaught = 0, forwardedJoined = 0
+    var membershipLatency = Percentiles([])
+    var reconcile: ReconcileReport?
+
     var services = DemoProbe.Snapshot()
     var disturbances: [Disturbance] = []
     var peakRSSMiB: [String: Double] = [:]
@@ -101,6 +106,19 @@ struct DemoSummary: Sendable {
             videoSends += reminders.count
         }
         paymentLatency = Percentiles(latencies)
+        if let club = scenario.club, let state = telegram.clubState(club) {
+            let inside = Set(state.members.filter { $0.value == "member" }.keys)
+            let payers = Set(scenario.people.filter { $0.step == .paid }.map(\.user.id))
+            clubInside = inside.count
+            insideUnpaid = inside.subtracting(payers).count
+            payersOutside = payers.subtracting(inside).count
+            let forwarded = scenario.people.filter { $0.sharesLink && $0.friendResult != nil }
+            linksForwarded = forwarded.count
+            forwardedCaught = forwarded.filter { !inside.contains($0.friend.id) }.count
+            forwardedJoined = forwarded.filter { $0.friendResult == "joined" }.count
+            membershipLatency = Percentiles(
+                scenario.people.compactMap { p in p.joinedAtSim.flatMap { joined in p.paidAtSim.map { joined - $0 } } })
+        }
         let counters = telegram.counters
         botMessages = counters.messagesAccepted
         telegram429s = counters.floodRefusals
@@ -142,6 +160,22 @@ struct DemoSummary: Sendable {
         if confirmationsUnpaid > 0 { p.append("\(confirmationsUnpaid) users who did not pay were confirmed") }
         if telegram429s > 0 { p.append("Telegram answered 429 \(telegram429s) times") }
         if nocodb429s > 0 { p.append("NocoDB answered 429 \(nocodb429s) times") }
+        if settings.club {
+            if insideUnpaid > 0 { p.append("\(insideUnpaid) people are inside the club without a payment") }
+            if payersOutside > 0 { p.append("\(payersOutside) payers are not inside the club") }
+            if forwardedCaught < linksForwarded {
+                p.append("\(linksForwarded - forwardedCaught) friends who used a forwarded link stayed inside")
+            }
+            if let r = reconcile {
+                // Drift the door left behind; a user Telegram would not answer about (a 5xx storm)
+                // is reported, not a broken promise.
+                if r.removed + r.reinvited > 0 {
+                    p.append("the final reconciliation found drift: \(r.removed) removed, \(r.reinvited) re-invited")
+                }
+            } else if !interrupted {
+                p.append("the final reconciliation got no answer")
+            }
+        }
         if nocodbMaxPerSecond > 5 { p.append("NocoDB saw \(nocodbMaxPerSecond) requests in one sliding second (limit 5)") }
         problems = p
     }
@@ -171,6 +205,15 @@ struct DemoSummary: Sendable {
             row("Payments", "\(n(confirmedOnce)) of \(n(paid)) confirmed exactly once (\(confirmationsMissing) missing, \(confirmedTwice) twice)")
             if paymentLatency.count > 0 {
                 row("", "payment → confirmation: p50 \(f(paymentLatency.p50)) s, p99 \(f(paymentLatency.p99)) s, max \(f(paymentLatency.max)) s")
+            }
+            if settings.club {
+                row("Club", "\(n(clubInside)) inside: \(insideUnpaid) without a payment, \(payersOutside) payers outside; \(forwardedCaught) of \(linksForwarded) forwarded links caught (\(forwardedJoined) friends got in with one and were shown out)")
+                if membershipLatency.count > 0 {
+                    row("", "payment → membership: p50 \(f(membershipLatency.p50)) s, p99 \(f(membershipLatency.p99)) s, max \(f(membershipLatency.max)) s (the payer joins as the link arrives)")
+                }
+                if let r = reconcile {
+                    row("", "final reconciliation: \(r.scanned) in the ledger, \(r.checked) getChatMember calls, \(r.removed) removed, \(r.reinvited) re-invited, \(r.errors) unchecked, \(r.finishedAtMs - r.startedAtMs) ms")
+                }
             }
             row("Reminders", "\(n(remindersSent)) sent (a video: uploaded \(videoUploads)×, then by file_id), \(remindersAfterPayment) after a payment; \(telegram403s) sends refused by users who blocked the bot, then suppressed")
             let baselineRatio = nocodbRequests > 0 ? Double(baselineEvery3s) / Double(nocodbRequests) : 0
@@ -246,6 +289,19 @@ struct DemoSummary: Sendable {
                 "per_user_baseline_60s": num(baselineEvery60s), "per_user_baseline_3s": num(baselineEvery3s),
             ])
             o["http_429"] = .object(["telegram": num(telegram429s), "nocodb": num(nocodb429s)])
+            if settings.club {
+                o["club"] = .object([
+                    "inside": num(clubInside), "inside_unpaid": num(insideUnpaid), "payers_outside": num(payersOutside),
+                    "links_forwarded": num(linksForwarded), "forwarded_caught": num(forwardedCaught),
+                    "forwarded_joined": num(forwardedJoined),
+                    "removed": num(Int(services.gateway["club_members_removed_unentitled_total"] ?? 0)),
+                    "renewals": num(Int(services.gateway["club_renewals_total"] ?? 0)),
+                    "membership_latency_s": membershipLatency.count > 0 ? membershipLatency.json(digits: 2) : .null,
+                    "reconcile": reconcile.map { r in
+                        .object(["scanned": num(r.scanned), "removed": num(r.removed), "reinvited": num(r.reinvited), "errors": num(r.errors)])
+                    } ?? .null,
+                ])
+            }
             o["telegram_faults_injected"] = num(telegramFaults)
         }
         o["restarts"] = .array(
