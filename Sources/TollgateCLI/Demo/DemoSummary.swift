@@ -207,7 +207,7 @@ struct DemoSummary: Sendable {
                 row("", "payment → confirmation: p50 \(f(paymentLatency.p50)) s, p99 \(f(paymentLatency.p99)) s, max \(f(paymentLatency.max)) s")
             }
             if settings.club {
-                row("Club", "\(n(clubInside)) inside: \(insideUnpaid) without a payment, \(payersOutside) payers outside; \(forwardedCaught) of \(linksForwarded) forwarded links caught (\(forwardedJoined) friends got in with one and were shown out)")
+                row("Club", "\(n(clubInside)) inside: \(insideUnpaid) without a payment, \(payersOutside) payers outside; \(forwardedCaught) of \(linksForwarded) forwarded links caught (\(forwardedJoined) friends got in with one)")
                 if membershipLatency.count > 0 {
                     row("", "payment → membership: p50 \(f(membershipLatency.p50)) s, p99 \(f(membershipLatency.p99)) s, max \(f(membershipLatency.max)) s (the payer joins as the link arrives)")
                 }
