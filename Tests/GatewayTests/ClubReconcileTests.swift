@@ -115,28 +115,59 @@ struct ClubReconcileTests {
         }
     }
 
-    @Test("An operator's grant gives a link through the ledger; a revoke shows the member out and revokes it")
+    @Test("An operator's grant gives a link through the ledger and ends like a payment's period; a revoke shows the member out")
     func operatorGrantAndRevoke() async throws {
-        let config = ClubConfiguration(chats: [Self.club], inviteTTL: .seconds(3600), reconcileInterval: nil)
+        let config = ClubConfiguration(
+            chats: [Self.club], inviteTTL: .seconds(3600), accessPeriod: .seconds(30 * 86400), reconcileInterval: nil)
         try await withGateway(club: config) { gw in
             let door = try #require(gw.door)
             let reconciler = ClubReconciler(
                 door: door, runner: gw.runner, directory: gw.directory, limiter: NoLimits(), leadership: AlwaysLeader(),
                 redis: gw.pool, keys: gw.keys, logger: quietLogger)
-            let user: Int64 = 9811
+            let (guest, other) = (Int64(9811), Int64(9812))
             gw.simulator.addClub(id: Self.club, title: "Club")
-            gw.simulator.addUsers([SimUser(id: user, firstName: "Guest")])
+            gw.simulator.addUsers([SimUser(id: guest, firstName: "Guest"), SimUser(id: other, firstName: "Other")])
+            await #expect(throws: IPCError.self) { try await reconciler.grant(ClubGrant(userID: guest, untilMs: 1000)) }
             let before = WallClock.epochMilliseconds()
-            let granted = try await reconciler.grant(ClubGrant(userID: user, periodMs: 30 * 86_400_000))
+            let granted = try await reconciler.grant(ClubGrant(userID: guest, periodMs: 10 * 86_400_000))
             #expect(granted.member.entitled && granted.member.source == "manual" && granted.links.count == 1)
-            #expect((granted.member.expiresAtMs ?? 0) >= before + 30 * 86_400_000)
-            #expect(gw.simulator.join(user, club: Self.club, link: granted.links[0]) == .joined)
+            let until = try #require(granted.member.expiresAtMs)
+            #expect(until >= before + 10 * 86_400_000)
+            // Its end is scheduled like a payment's: the reminders and the lapse.
+            #expect(gw.pollerRequests.scheduled[AccessTerms.lapseJobID(user: guest, untilMs: until)]?.dueAtMs == until)
+            #expect(gw.pollerRequests.scheduled[AccessTerms.reminderJobID(user: guest, untilMs: until, step: "renew-3d")] != nil)
+            #expect(gw.simulator.join(guest, club: Self.club, link: granted.links[0]) == .joined)
             #expect(await eventually { door.stats.joinsEntitled == 1 })
-            let revoked = try await reconciler.revoke(ClubRevoke(userID: user))
+            // The lapse falls due: shown out.
+            let lapse = DueWork.accessLapse(untilMs: until)
+            let result = await gw.deliver.handle(
+                Deliver(deliveries: [gw.delivery("al:g", lapse.kind, user: guest, payload: lapse.payload)])).results[0]
+            #expect(result.outcome == .delivered, "\(result)")
+            #expect(gw.simulator.clubState(Self.club)?.members[guest] == "left")
+            #expect(try await !door.ledger.entry(guest).entitled)
+
+            // A grant with no end, then a revoke: out, and a second revoke changes nothing.
+            let forever = try await reconciler.grant(ClubGrant(userID: other))
+            #expect(forever.member.entitled && forever.member.expiresAtMs == nil)
+            #expect(gw.simulator.join(other, club: Self.club, link: forever.links[0]) == .joined)
+            #expect(await eventually { door.stats.joinsEntitled == 2 })
+            let revoked = try await reconciler.revoke(ClubRevoke(userID: other))
             #expect(!revoked.member.entitled && revoked.removedFrom == 1)
-            #expect(gw.simulator.clubState(Self.club)?.members[user] == "left")
-            // A second revoke changes nothing and shows nobody out.
-            #expect(try await reconciler.revoke(ClubRevoke(userID: user)).removedFrom == 0)
+            #expect(gw.simulator.clubState(Self.club)?.members[other] == "left")
+            #expect(try await reconciler.revoke(ClubRevoke(userID: other)).removedFrom == 0)
+        }
+    }
+
+    @Test("Without access periods, a grant with an end is refused: nothing would end it")
+    func aGrantWithAnEndNeedsPeriods() async throws {
+        let config = ClubConfiguration(chats: [Self.club], reconcileInterval: nil)
+        try await withGateway(club: config) { gw in
+            let reconciler = ClubReconciler(
+                door: try #require(gw.door), runner: gw.runner, directory: gw.directory, limiter: NoLimits(),
+                leadership: AlwaysLeader(), redis: gw.pool, keys: gw.keys, logger: quietLogger)
+            gw.simulator.addClub(id: Self.club, title: "Club")
+            await #expect(throws: IPCError.self) { try await reconciler.grant(ClubGrant(userID: 9821, periodMs: 86_400_000)) }
+            #expect(try await !gw.door!.ledger.entry(9821).entitled, "no change of state")
         }
     }
 }

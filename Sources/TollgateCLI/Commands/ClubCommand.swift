@@ -102,17 +102,24 @@ struct ClubCommand: AsyncParsableCommand {
         func validate() throws {
             guard user > 0 else { throw ValidationError("USER must be a positive Telegram user id") }
             if until != nil && period != nil { throw ValidationError("give --until or --for, not both") }
-            if let until, PaidUntil.milliseconds(.string(until)) == nil && Int64(until) == nil {
-                throw ValidationError("--until: expected a date like 2026-12-31, a time like 2026-12-31T18:00:00Z or Unix seconds")
+            if let until, PaidUntil.milliseconds(Self.untilValue(until)) == nil {
+                throw ValidationError("--until: expected a date like 2026-12-31, a time like 2026-12-31T18:00:00Z or Unix seconds, before 2100")
             }
             if let period, DurationParser.parse(period) == nil {
                 throw ValidationError("--for: expected a duration like 30d or 12h")
             }
         }
 
+        /// `--until` as the expiry column would hold it: digits are Unix time (PaidUntil tells
+        /// seconds from milliseconds and refuses what lies past 2100), anything else a date.
+        static func untilValue(_ text: String) -> NocoDBValue {
+            if let n = Int64(text) { return .int(n) }
+            return .string(text)
+        }
+
         func run() async throws {
             var request = ClubGrant(userID: user)
-            if let until { request.untilMs = PaidUntil.milliseconds(.string(until)) ?? Int64(until).map { $0 * 1000 } }
+            if let until { request.untilMs = PaidUntil.milliseconds(Self.untilValue(until)) }
             if let period, let d = DurationParser.parse(period) { request.periodMs = d.milliseconds }
             let reply = try await connection.call(request, timeout: .seconds(60))
             try connection.print(reply) {

@@ -171,6 +171,12 @@ public final class ClubDoor: Sendable {
         }
     }
 
+    /// `getChatMember`'s answer for someone who never was in the chat (not a chat Telegram cannot find).
+    static func isUserNotFound(_ error: TelegramError) -> Bool {
+        let detail = error.detail.lowercased()
+        return error.code == .chatNotFound && (detail.contains("user not found") || detail.contains("participant_id_invalid"))
+    }
+
     /// Telegram's answer to a join request answered before.
     static func answeredBefore(_ error: TelegramError) -> Bool {
         error.code == .badRequest && (error.detail.contains("USER_ALREADY_PARTICIPANT") || error.detail.contains("HIDE_REQUESTER_MISSING"))
@@ -222,8 +228,8 @@ public final class ClubDoor: Sendable {
                 switch await Self.memberResult(telegram, chat: chat, user: user) {
                 case .success(let m): member = m
                 case .failure(let error):
-                    // "user not found": never was inside.
-                    guard error.code == .chatNotFound else { throw error }
+                    // "user not found": never was inside. (A chat not found is not that.)
+                    guard Self.isUserNotFound(error) else { throw error }
                     member = nil
                 }
                 guard let member, member.isInside, !member.isAdministrator else {

@@ -119,6 +119,7 @@ public final class ClubReconciler: Service, Sendable {
             var report = ReconcileReport(trigger: trigger, dryRun: dryRun, startedAtMs: started)
             var cursor = "0"
             var seen = Set<Int64>()
+            var failingInARow = 0
             repeat {
                 let page = try await ledger.scan(cursor: cursor)
                 cursor = page.cursor
@@ -126,6 +127,13 @@ public final class ClubReconciler: Service, Sendable {
                     try Task.checkCancellation()
                     do {
                         try await check(user, dryRun: dryRun, report: &report)
+                        failingInARow = 0
+                    } catch let error as RedisError {
+                        // One user's record (a key of another type, a blip): skipped; Redis
+                        // failing for twenty users in a row ends the run.
+                        report.errors += 1
+                        failingInARow += 1
+                        if failingInARow >= 20 { throw error }
                     } catch let error as TelegramError {
                         // Telegram refused or failed this user's fix even after the retries: left
                         // as it is, checked again next time. (Redis trouble ends the run.)
@@ -173,7 +181,7 @@ public final class ClubReconciler: Service, Sendable {
         let now = WallClock.epochMilliseconds()
         let allowed = config.allowList.contains(user)
         let entitled = allowed || entry.isEntitled(at: now)
-        if entry.entitled, let end = entry.expiresAtMs, end <= now, now - end < Self.lapseGrace {
+        if entry.entitled, let end = entry.expiresAtMs, end <= now, end > now - Self.lapseGrace {
             report.pendingLapses += 1
             return
         }
@@ -184,15 +192,17 @@ public final class ClubReconciler: Service, Sendable {
             let answer: Result<ChatMember, TelegramError>
             do {
                 answer = .success(
-                    try await retrying { () async throws(TelegramError) in try await self.door.telegram.getChatMember(chatID: chat, userID: user) })
+                    try await retrying(chat: chat) { () async throws(TelegramError) in
+                        try await self.door.telegram.getChatMember(chatID: chat, userID: user)
+                    })
             } catch let error as TelegramError {
                 answer = .failure(error)
             }
             switch answer {
             case .success(let member):
                 seen[chat] = member.isInside ? .inside(admin: member.isAdministrator || member.user.isBot) : .outside(banned: member.status.text == "kicked")
-                if !dryRun { try await ledger.recordMembership(user, chat: chat, status: member.status.text) }
-            case .failure(let error) where error.code == .chatNotFound:
+                if !dryRun { try await ledger.recordMembership(user, chat: chat, status: Self.shownStatus(member)) }
+            case .failure(let error) where ClubDoor.isUserNotFound(error):
                 seen[chat] = .outside(banned: false)
             case .failure(let error):
                 logger.warning("reconciliation could not check a member", metadata: ["chat": "\(chat)", "user": "\(user)", "error": "\(error.code.rawValue)"])
@@ -224,15 +234,23 @@ public final class ClubReconciler: Service, Sendable {
                 }
             }
             guard config.removeUnentitled else { return }
-            report.removed += 1
-            if dryRun { return }
+            if dryRun {
+                report.removed += 1
+                return
+            }
+            // A payment confirmed (or a grant made) while this user was being checked wins.
+            let fresh = try await ledger.entry(user)
+            guard fresh.version == entry.version, !fresh.isEntitled(at: WallClock.epochMilliseconds()) else { return }
             for chat in intruding {
-                try await retrying { () async throws(TelegramError) in try await self.door.telegram.banChatMember(chatID: chat, userID: user) }
-                try await retrying { () async throws(TelegramError) in
+                _ = try await retrying(chat: chat) { () async throws(TelegramError) in
+                    try await self.door.telegram.banChatMember(chatID: chat, userID: user)
+                }
+                _ = try await retrying(chat: chat) { () async throws(TelegramError) in
                     try await self.door.telegram.unbanChatMember(chatID: chat, userID: user, onlyIfBanned: true)
                 }
                 try await ledger.recordMembership(user, chat: chat, status: "left")
             }
+            report.removed += 1
             door.count(\.removedUnentitled)
             logger.notice("reconciliation removed a member who is not entitled", metadata: ["user": "\(user)", "chats": "\(intruding.count)"])
             return
@@ -240,16 +258,18 @@ public final class ClubReconciler: Service, Sendable {
 
         // Entitled: stranded when in no club chat (not banned by an administrator) and without a
         // live link to get in.
-        guard insideChats.isEmpty, !allowed || entry.entitled else { return }
-        if seen.values.contains(where: { if case .outside(true) = $0 { true } else { false } }) { return }
-        let live = config.mode == .inviteLink && entry.links.values.contains { $0.expires * 1000 > now + ClubDoor.reuseMargin * 1000 }
-        guard !live else { return }
+        let banned = seen.values.contains { if case .outside(true) = $0 { true } else { false } }
+        guard Self.isStranded(entry, inside: !insideChats.isEmpty, banned: banned, mode: config.mode, nowMs: now) else { return }
         let grant = entry.grantID ?? "grant"
-        guard entry.reinvitedGrant != grant else { return }
         report.strandedPayers += 1
         if dryRun { return }
+        // Still entitled by the same grant (not revoked or lapsed meanwhile)?
+        let fresh = try await ledger.entry(user)
+        guard fresh.version == entry.version, fresh.isEntitled(at: WallClock.epochMilliseconds()) else { return }
+        // A unit of its own per run: a re-invite that could not be sent (retry) is made afresh
+        // next time, with a link that is live then — never a replay of an expired one.
         let result = try await runner.run(
-            scope: "c:reinvite:\(user):\(grant)", event: .reinvite(grantID: grant),
+            scope: "c:reinvite:\(user):\(grant):\(report.startedAtMs)", event: .reinvite(grantID: grant),
             user: FlowUser(userID: user, chatID: user, firstName: ""))
         switch result {
         case .done, .alreadyDone, .skipped, .failed:
@@ -263,7 +283,8 @@ public final class ClubReconciler: Service, Sendable {
 
     /// One Telegram call of the reconciliation on the background budget, tried again after a
     /// 429 (its `retry_after`), a 5xx or a timeout — up to four times, 0.5 s, 1 s and 2 s apart.
-    func retrying<T: Sendable>(_ call: () async throws(TelegramError) -> T) async throws -> T {
+    /// A 429's `retry_after` is shared through the limiter, so every gateway holds back.
+    func retrying<T: Sendable>(chat: Int64, _ call: () async throws(TelegramError) -> T) async throws -> T {
         var attempt = 0
         while true {
             try await limiter.acquireBackground()
@@ -272,9 +293,27 @@ public final class ClubReconciler: Service, Sendable {
             case .failure(let error):
                 attempt += 1
                 guard error.isRetryable, attempt < 4 else { throw error }
+                if error.code == .rateLimited, let wait = error.retryAfter { try? await limiter.pushBack(chatID: chat, by: wait) }
                 try await Task.sleep(for: error.retryAfter ?? .milliseconds(250 << attempt))
             }
         }
+    }
+
+    /// The membership recorded for what Telegram said: a restricted user who is not a member
+    /// is outside.
+    static func shownStatus(_ member: ChatMember) -> String {
+        member.isInside || member.status.text == "kicked" ? member.status.text : "left"
+    }
+
+    /// An entitled user who is in no club chat, not banned by an administrator, holds no live
+    /// personal link and was not re-invited for this grant yet. The same rule for a
+    /// reconciliation (membership from Telegram) and `club status` (membership as last seen).
+    static func isStranded(
+        _ entry: EntitlementLedger.Entry, inside: Bool, banned: Bool, mode: ClubConfiguration.AccessMode, nowMs: Int64
+    ) -> Bool {
+        guard entry.isEntitled(at: nowMs), !inside, !banned else { return false }
+        let live = mode == .inviteLink && entry.links.values.contains { $0.expires > nowMs / 1000 + ClubDoor.reuseMargin }
+        return !live && entry.reinvitedGrant != (entry.grantID ?? "grant")
     }
 
     static func result<T>(_ body: () async throws(TelegramError) -> T) async -> Result<T, TelegramError> {
@@ -324,8 +363,8 @@ public final class ClubReconciler: Service, Sendable {
                 if inside && !right && !entry.membership.values.contains(where: { $0 == "administrator" || $0 == "creator" }) {
                     intruders += 1
                 }
-                let live = entry.links.values.contains { $0.expires * 1000 > now }
-                if right && !inside && !live && entry.entitled { stranded += 1 }
+                let banned = entry.membership.values.contains("kicked")
+                if Self.isStranded(entry, inside: inside, banned: banned, mode: config.mode, nowMs: now) { stranded += 1 }
             }
         } while cursor != "0"
         let last = try await redis.next().send("GET", reportKey).string.flatMap {
@@ -347,12 +386,26 @@ public final class ClubReconciler: Service, Sendable {
 
     /// A manual grant through the ledger (source `manual`), answered with the user's links.
     public func grant(_ request: ClubGrant) async throws -> ClubGrant.Reply {
+        if request.untilMs != nil || request.periodMs != nil {
+            guard config.hasPeriods else {
+                throw IPCError(
+                    .invalidRequest,
+                    "a grant with an end needs access periods (ACCESS_PERIOD or NOCODB_PAID_UNTIL_FIELD): without them nothing ends it")
+            }
+            if let until = request.untilMs, until <= WallClock.epochMilliseconds() {
+                throw IPCError(.invalidRequest, "'body.until_ms' is in the past")
+            }
+        }
         let term: EntitlementLedger.Term =
             if let until = request.untilMs { .until(until) } else if let period = request.periodMs { .period(.milliseconds(period)) } else {
                 .forever
             }
         let id = "manual:\(WallClock.epochMilliseconds()):\(UInt32.random(in: 0...UInt32.max))"
-        _ = try await ledger.grant(request.userID, source: "manual", grantID: id, term: term)
+        let granted = try await ledger.grant(request.userID, source: "manual", grantID: id, term: term)
+        // Its end is a lapse like a payment's: reminders, then shown out, by durable jobs.
+        if let until = granted.untilMs {
+            try await runner.schedulePeriod(of: FlowUser(userID: request.userID, chatID: request.userID, firstName: ""), untilMs: until)
+        }
         let links = try await door.invites(for: request.userID)
         logger.notice("an operator granted access", metadata: ["user": "\(request.userID)"])
         return ClubGrant.Reply(member: Self.member(request.userID, try await ledger.entry(request.userID)), links: links)

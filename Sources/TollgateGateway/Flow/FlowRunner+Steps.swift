@@ -101,19 +101,7 @@ extension FlowRunner {
 
         case .schedulePeriod:
             guard let until = context.accessUntil else { return .next(.plain, sent: false) }
-            let user = context.user
-            for reminder in AccessTerms.reminders(flow, untilMs: until, nowMs: WallClock.epochMilliseconds()) {
-                let work = DueWork.accessReminder(step: reminder.step, untilMs: until)
-                _ = try await poller.schedule(
-                    Schedule(
-                        jobID: AccessTerms.reminderJobID(user: user.userID, untilMs: until, step: reminder.step), kind: work.kind,
-                        userID: user.userID, chatID: user.chatID, dueAtMs: reminder.dueMs, payload: work.payload))
-            }
-            let lapse = DueWork.accessLapse(untilMs: until)
-            _ = try await poller.schedule(
-                Schedule(
-                    jobID: AccessTerms.lapseJobID(user: user.userID, untilMs: until), kind: lapse.kind, userID: user.userID,
-                    chatID: user.chatID, dueAtMs: until, payload: lapse.payload))
+            try await schedulePeriod(of: context.user, untilMs: until)
             return .next(.plain, sent: false)
 
         case .renewFromRecord(let until):

@@ -75,6 +75,23 @@ public struct FlowRunner: Sendable {
 
     var flow: FlowDefinition { engine.flow }
 
+    /// The jobs of a paid period ending at `untilMs`: its renewal reminders still ahead and its
+    /// lapse, by stable ids (scheduling them again stores nothing).
+    func schedulePeriod(of user: FlowUser, untilMs until: Int64) async throws {
+        for reminder in AccessTerms.reminders(flow, untilMs: until, nowMs: WallClock.epochMilliseconds()) {
+            let work = DueWork.accessReminder(step: reminder.step, untilMs: until)
+            _ = try await poller.schedule(
+                Schedule(
+                    jobID: AccessTerms.reminderJobID(user: user.userID, untilMs: until, step: reminder.step), kind: work.kind,
+                    userID: user.userID, chatID: user.chatID, dueAtMs: reminder.dueMs, payload: work.payload))
+        }
+        let lapse = DueWork.accessLapse(untilMs: until)
+        _ = try await poller.schedule(
+            Schedule(
+                jobID: AccessTerms.lapseJobID(user: user.userID, untilMs: until), kind: lapse.kind, userID: user.userID,
+                chatID: user.chatID, dueAtMs: until, payload: lapse.payload))
+    }
+
     /// Runs `event` for `user` as the unit `scope` (`u:<update_id>`, `j:<job_id>`), in at most one
     /// place at a time: while another runner (this process or another gateway) holds the unit, the
     /// answer is `retry` and nothing is done.

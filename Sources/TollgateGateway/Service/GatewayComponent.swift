@@ -129,7 +129,9 @@ public enum GatewayComponent {
         host.register(ClubRevoke.self) { request, _ in try await clubCall { try await club().revoke(request) } }
         host.register(ClubReconcile.self) { request, _ in
             let report = try await clubCall { try await club().reconcile(trigger: "request", dryRun: request.dryRun ?? false) }
-            guard let report else { throw IPCError(.conflict, "a reconciliation is running; ask again when it is done") }
+            guard let report else {
+                throw IPCError(.unavailable, "a reconciliation is running; ask again when it is done", retryAfterMs: 60_000)
+            }
             return report
         }
     }
