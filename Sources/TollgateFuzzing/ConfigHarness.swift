@@ -12,6 +12,16 @@ enum ConfigHarness {
             for reminder in flow.reminders {
                 precondition(reminder.delay <= .seconds(365 * 86400), "a reminder delay beyond a year was accepted")
             }
+            // Offers: ids fit a button's callback data; each offer's flow and the club's view of it hold.
+            precondition(flow.topics.count <= 20)
+            for topic in flow.topics {
+                precondition(FlowDefinition.Topic.isValidID(topic.id) && FlowDefinition.topicData(topic.id).utf8.count <= 64)
+                precondition(topic.chats.map { !$0.isEmpty && $0.allSatisfy { $0 < 0 } } ?? true)
+                _ = flow.offer(topic.id)
+            }
+            var club = ClubConfiguration(chats: [-1001], accessPeriod: .seconds(86400))
+            _ = club.adopt(flow.topics)
+            for topic in flow.topics { precondition(club.chats(of: topic.id).allSatisfy { $0 == -1001 }) }
         } catch {
             _ = error.description
         }

@@ -12,32 +12,34 @@ import TollgateNocoDB
 ///   else from now — and is credited (the row's Paid unticked) once granted; Paid ticked again at
 ///   a reminder or the lapse is a renewal. A grant is named by the unit that made it.
 /// - With neither, access has no end.
+/// - An offer of the flow (`topics`) may have a period of its own (`access_period`), used instead
+///   of `ACCESS_PERIOD` for a payment made for it.
 public enum AccessTerms {
     /// What a confirmed payment grants: the term and the grant's id.
     public static func atConfirmation(
-        _ club: ClubConfiguration, record: PaymentRecord?, nowMs: Int64, unit: String
+        _ club: ClubConfiguration, record: PaymentRecord?, nowMs: Int64, unit: String, offer: String? = nil
     ) -> (term: EntitlementLedger.Term, grantID: String) {
         if club.paidUntilField != nil {
             if let until = record?.paidUntilMs, until > nowMs { return (.until(until), "until:\(until)") }
             // The poller confirms a row only while its date is ahead; a row read without one here
             // (changed meanwhile) is given the period, or a day, and the lapse reads it again.
-            return (.period(club.accessPeriod ?? .seconds(86400)), "pay:\(unit)")
+            return (.period(club.period(of: offer) ?? .seconds(86400)), "pay:\(unit)")
         }
-        if let period = club.accessPeriod { return (.period(period), "pay:\(unit)") }
+        if let period = club.period(of: offer) { return (.period(period), "pay:\(unit)") }
         return (.forever, "pay:\(unit)")
     }
 
     /// Whether the row renews the period ending at `untilMs`, and with what grant; nil: not
     /// renewed (or no row to read).
     public static func renewal(
-        _ club: ClubConfiguration, record: PaymentRecord?, untilMs: Int64, unit: String
+        _ club: ClubConfiguration, record: PaymentRecord?, untilMs: Int64, unit: String, offer: String? = nil
     ) -> (term: EntitlementLedger.Term, grantID: String)? {
         guard let record else { return nil }
         if club.paidUntilField != nil {
             guard let until = record.paidUntilMs, until > untilMs else { return nil }
             return (.until(until), "until:\(until)")
         }
-        guard let period = club.accessPeriod, record.paid else { return nil }
+        guard let period = club.period(of: offer), record.paid else { return nil }
         return (.period(period), "renew:\(unit)")
     }
 

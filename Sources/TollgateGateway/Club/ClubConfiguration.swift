@@ -36,6 +36,41 @@ public struct ClubConfiguration: Sendable, Equatable {
     /// The share of the bot's message rate a reconciliation's own calls may use (`RECONCILE_SHARE`).
     public var reconcileShare: Double
 
+    /// What one of the flow's offers (`topics`) opens: its chats and its period.
+    public struct Offer: Sendable, Equatable {
+        public var chats: [Int64]
+        /// nil: `ACCESS_PERIOD`.
+        public var period: Duration?
+    }
+
+    /// The flow's offers by id (``adopt(_:)``); an offer not listed, or none, opens every chat.
+    public var offers: [String: Offer] = [:]
+
+    /// The club chats a grant for `offer` opens.
+    public func chats(of offer: String?) -> [Int64] { offer.flatMap { offers[$0]?.chats } ?? chats }
+
+    /// How long a payment for `offer` gives access (nil: no end unless the row says).
+    public func period(of offer: String?) -> Duration? { offer.flatMap { offers[$0]?.period } ?? accessPeriod }
+
+    /// Takes in the flow's offers; returns what is wrong with them (a chat not in `CLUB_CHAT_ID`,
+    /// a period while access has no periods).
+    public mutating func adopt(_ topics: [FlowDefinition.Topic]) -> [String] {
+        var problems: [String] = []
+        offers = [:]
+        for topic in topics {
+            let chats = topic.chats ?? self.chats
+            for chat in chats where !self.chats.contains(chat) {
+                problems.append("topic '\(topic.id)' names chat \(chat), which is not in CLUB_CHAT_ID")
+            }
+            if topic.accessPeriod != nil, !hasPeriods {
+                problems.append(
+                    "topic '\(topic.id)' has an access_period, but access has no periods: set ACCESS_PERIOD (the default period) or NOCODB_PAID_UNTIL_FIELD")
+            }
+            offers[topic.id] = Offer(chats: chats.filter(self.chats.contains), period: topic.accessPeriod)
+        }
+        return problems
+    }
+
     /// Access ends: renewal reminders, lapses and removal are scheduled.
     public var hasPeriods: Bool { accessPeriod != nil || paidUntilField != nil }
 

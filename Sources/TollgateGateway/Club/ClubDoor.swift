@@ -59,14 +59,16 @@ public final class ClubDoor: Sendable {
 
     /// The links that let `user` in, one per club chat: their live personal link (created when
     /// there is none or it is about to expire), or in `join_request` mode the club's shared link.
+    /// Only the chats of the offer they were granted (the flow's `topics`).
     public func invites(for user: Int64) async throws -> [String] {
         var links: [String] = []
+        let entry = try await ledger.entry(user)
+        let chats = config.chats(of: entry.offer)
         switch config.mode {
         case .inviteLink:
-            let entry = try await ledger.entry(user)
-            for chat in config.chats { links.append(try await personalLink(user, chat: chat, entry: entry)) }
+            for chat in chats { links.append(try await personalLink(user, chat: chat, entry: entry)) }
         case .joinRequest:
-            for chat in config.chats { links.append(try await sharedJoinLink(chat)) }
+            for chat in chats { links.append(try await sharedJoinLink(chat)) }
         }
         return links
     }
@@ -122,10 +124,11 @@ public final class ClubDoor: Sendable {
         }
     }
 
-    /// Whether `user` may be inside (entitled, allow-listed).
-    func mayBeInside(_ user: Int64) async throws -> Bool {
+    /// Whether `user` may be inside `chat` (entitled to an offer that opens it, allow-listed).
+    func mayBeInside(_ user: Int64, chat: Int64) async throws -> Bool {
         if config.allowList.contains(user) { return true }
-        return try await ledger.entry(user).isEntitled(at: now() * 1000)
+        let entry = try await ledger.entry(user)
+        return entry.isEntitled(at: now() * 1000) && config.chats(of: entry.offer).contains(chat)
     }
 
     /// What the door did with a join request or a membership change.
@@ -137,7 +140,7 @@ public final class ClubDoor: Sendable {
     public func answer(_ request: ChatJoinRequest) async throws -> Decision {
         guard config.chats.contains(request.chat.id) else { return .ignored }
         let user = request.from.id
-        if try await mayBeInside(user) {
+        if try await mayBeInside(user, chat: request.chat.id) {
             let approved = await Self.result { () async throws(TelegramError) in
                 try await self.telegram.approveChatJoinRequest(chatID: request.chat.id, userID: user)
             }
@@ -192,7 +195,7 @@ public final class ClubDoor: Sendable {
         let user = member.user.id
         try await ledger.recordMembership(user, chat: chat, status: member.status.text)
         guard change.joined, !member.isAdministrator, !member.user.isBot else { return .ignored }
-        if try await mayBeInside(user) {
+        if try await mayBeInside(user, chat: chat) {
             counters.withLock { $0.joinsEntitled += 1 }
             // Their personal link has done its work.
             if let link = change.inviteLink?.inviteLink { try await ledger.dropLink(user, chat: chat, link: link) }

@@ -212,7 +212,24 @@ public final class ClubReconciler: Service, Sendable {
         }
         let insideChats = seen.compactMap { chat, s -> (Int64, Bool)? in if case .inside(let admin) = s { (chat, admin) } else { nil } }
         if !insideChats.isEmpty { report.inside += 1 }
+        // The chats their right opens: all for the allow-list, their offer's for a grant.
+        let rightChats = Set(allowed ? config.chats : entitled ? config.chats(of: entry.offer) : [])
 
+        if entitled {
+            // Inside a chat of another offer (someone else's link): shown out of that one.
+            let intruding = insideChats.filter { !$0.1 && !rightChats.contains($0.0) }.map(\.0)
+            if !intruding.isEmpty {
+                report.insideUnentitled += 1
+                if config.removeUnentitled {
+                    if dryRun {
+                        report.removed += 1
+                    } else if try await ledger.entry(user).version == entry.version {
+                        try await showOut(user, of: intruding)
+                        report.removed += 1
+                    }
+                }
+            }
+        }
         if !entitled {
             let intruding = insideChats.filter { !$0.1 }.map(\.0)
             guard !intruding.isEmpty else { return }
@@ -241,25 +258,16 @@ public final class ClubReconciler: Service, Sendable {
             // A payment confirmed (or a grant made) while this user was being checked wins.
             let fresh = try await ledger.entry(user)
             guard fresh.version == entry.version, !fresh.isEntitled(at: WallClock.epochMilliseconds()) else { return }
-            for chat in intruding {
-                _ = try await retrying(chat: chat) { () async throws(TelegramError) in
-                    try await self.door.telegram.banChatMember(chatID: chat, userID: user)
-                }
-                _ = try await retrying(chat: chat) { () async throws(TelegramError) in
-                    try await self.door.telegram.unbanChatMember(chatID: chat, userID: user, onlyIfBanned: true)
-                }
-                try await ledger.recordMembership(user, chat: chat, status: "left")
-            }
+            try await showOut(user, of: intruding)
             report.removed += 1
-            door.count(\.removedUnentitled)
-            logger.notice("reconciliation removed a member who is not entitled", metadata: ["user": "\(user)", "chats": "\(intruding.count)"])
             return
         }
 
-        // Entitled: stranded when in no club chat (not banned by an administrator) and without a
-        // live link to get in.
-        let banned = seen.values.contains { if case .outside(true) = $0 { true } else { false } }
-        guard Self.isStranded(entry, inside: !insideChats.isEmpty, banned: banned, mode: config.mode, nowMs: now) else { return }
+        // Entitled: stranded when in none of their chats (not banned there by an administrator)
+        // and without a live link to get in.
+        let banned = seen.contains { chat, s in if case .outside(true) = s { rightChats.contains(chat) } else { false } }
+        let insideTheirs = insideChats.contains { rightChats.contains($0.0) }
+        guard Self.isStranded(entry, inside: insideTheirs, banned: banned, mode: config.mode, nowMs: now) else { return }
         let grant = entry.grantID ?? "grant"
         report.strandedPayers += 1
         if dryRun { return }
@@ -279,6 +287,21 @@ public final class ClubReconciler: Service, Sendable {
         case .retry, .deferred:
             report.errors += 1
         }
+    }
+
+    /// Shows `user` out of `chats` (banned and unbanned at once, so they can pay and come back).
+    func showOut(_ user: Int64, of chats: [Int64]) async throws {
+        for chat in chats {
+            _ = try await retrying(chat: chat) { () async throws(TelegramError) in
+                try await self.door.telegram.banChatMember(chatID: chat, userID: user)
+            }
+            _ = try await retrying(chat: chat) { () async throws(TelegramError) in
+                try await self.door.telegram.unbanChatMember(chatID: chat, userID: user, onlyIfBanned: true)
+            }
+            try await ledger.recordMembership(user, chat: chat, status: "left")
+        }
+        door.count(\.removedUnentitled)
+        logger.notice("reconciliation removed a member who is not entitled", metadata: ["user": "\(user)", "chats": "\(chats.count)"])
     }
 
     /// One Telegram call of the reconciliation on the background budget, tried again after a
@@ -356,15 +379,18 @@ public final class ClubReconciler: Service, Sendable {
             for user in page.users where seen.insert(user).inserted {
                 let entry = try await ledger.entry(user)
                 known += 1
-                let right = config.allowList.contains(user) || entry.isEntitled(at: now)
-                let inside = entry.membership.values.contains { ["member", "administrator", "creator", "restricted"].contains($0) }
+                let allowed = config.allowList.contains(user)
+                let right = allowed || entry.isEntitled(at: now)
+                let rightChats = Set(allowed ? config.chats : right ? config.chats(of: entry.offer) : [])
+                let isIn = { (status: String) in ["member", "administrator", "creator", "restricted"].contains(status) }
+                let inside = entry.membership.values.contains(where: isIn)
                 if right { entitled += 1 }
                 if inside { members += 1 }
-                if inside && !right && !entry.membership.values.contains(where: { $0 == "administrator" || $0 == "creator" }) {
-                    intruders += 1
-                }
-                let banned = entry.membership.values.contains("kicked")
-                if Self.isStranded(entry, inside: inside, banned: banned, mode: config.mode, nowMs: now) { stranded += 1 }
+                let admin = entry.membership.values.contains(where: { $0 == "administrator" || $0 == "creator" })
+                if !admin && entry.membership.contains(where: { isIn($0.value) && !rightChats.contains($0.key) }) { intruders += 1 }
+                let insideTheirs = entry.membership.contains { isIn($0.value) && rightChats.contains($0.key) }
+                let banned = entry.membership.contains { $0.value == "kicked" && rightChats.contains($0.key) }
+                if Self.isStranded(entry, inside: insideTheirs, banned: banned, mode: config.mode, nowMs: now) { stranded += 1 }
             }
         } while cursor != "0"
         let last = try await redis.next().send("GET", reportKey).string.flatMap {

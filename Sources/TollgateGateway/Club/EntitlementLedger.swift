@@ -10,7 +10,8 @@ import TollgateRedis
 /// grant in force: a replay of the same grant changes nothing), `granted_at` and `expires_at`
 /// (Unix ms; 0: no end), `ended_at` (when a period last ended), `link:<chat>` and `link_exp:<chat>` (the user's personal
 /// link and its expiry, Unix s), `member:<chat>` (the membership as last seen), `reinvited` (the
-/// grant a reconciliation last sent a fresh link for), `v` (bumped by every change).
+/// grant a reconciliation last sent a fresh link for), `offer` (the flow's offer the grant is for:
+/// its club chats; absent: every club chat), `v` (bumped by every change).
 public struct EntitlementLedger: Sendable {
     let redis: RedisClientPool
     let keys: KeySpace
@@ -36,6 +37,8 @@ public struct EntitlementLedger: Sendable {
         public var version: Int64 = 0
         /// The grant for which a reconciliation last sent a fresh link (once per grant).
         public var reinvitedGrant: String?
+        /// The offer (flow `topics`) the grant in force is for; nil: the whole club.
+        public var offer: String?
 
         /// Entitled at `nowMs` (granted, not revoked, not expired).
         public func isEntitled(at nowMs: Int64) -> Bool {
@@ -71,6 +74,7 @@ public struct EntitlementLedger: Sendable {
             case "expires_at": entry.expiresAtMs = Int64(value).flatMap { $0 == 0 ? nil : $0 }
             case "v": entry.version = Int64(value) ?? 0
             case "reinvited": entry.reinvitedGrant = value
+            case "offer": entry.offer = value.isEmpty ? nil : String(value.prefix(32))
             default:
                 // Per-chat fields; a value this version cannot read is left out, never a trap.
                 if let chat = Self.chat(of: name, prefix: "link:") {
@@ -113,7 +117,10 @@ public struct EntitlementLedger: Sendable {
     /// Grants access from `source` for `term`, once per `grantID` (a payment's confirmation, a
     /// renewal, a row's date): granting again with the same id changes nothing — also after a
     /// later revoke, so a replayed confirmation never re-opens a door that was closed since.
-    public func grant(_ user: Int64, source: String, grantID: String, term: Term) async throws(RedisError) -> Grant {
+    /// `offer` is what the grant opens (a flow offer's chats; nil: the whole club).
+    public func grant(
+        _ user: Int64, source: String, grantID: String, term: Term, offer: String? = nil
+    ) async throws(RedisError) -> Grant {
         let (kind, value): (String, Int64) =
             switch term {
             case .forever: ("forever", 0)
@@ -122,7 +129,9 @@ public struct EntitlementLedger: Sendable {
             }
         let reply = try await redis.next().evaluate(
             Self.grantScript, keys: [RedisArgument(key(user))],
-            args: [RedisArgument(source), RedisArgument(grantID), RedisArgument(kind), RedisArgument(value)])
+            args: [
+                RedisArgument(source), RedisArgument(grantID), RedisArgument(kind), RedisArgument(value), RedisArgument(offer ?? ""),
+            ])
         let items = reply.array ?? []
         let until = items.count > 1 ? (items[1].int ?? 0) : 0
         return Grant(
@@ -188,7 +197,7 @@ public struct EntitlementLedger: Sendable {
     }
 
     /// KEYS: entry; ARGV: source, grant id, term kind (`forever`, `until`, `period`), its value
-    /// (ms). Returns {version, until ms (0: none), changed 0/1}.
+    /// (ms), offer (empty: the whole club). Returns {version, until ms (0: none), changed 0/1}.
     static let grantScript = RedisScript(
         name: "club-grant",
         source: """
@@ -207,6 +216,7 @@ public struct EntitlementLedger: Sendable {
               finish = base + tonumber(ARGV[4])
             end
             redis.call('HSET', KEYS[1], 'entitled', '1', 'source', ARGV[1], 'grant', ARGV[2], 'expires_at', finish)
+            if ARGV[5] == '' then redis.call('HDEL', KEYS[1], 'offer') else redis.call('HSET', KEYS[1], 'offer', ARGV[5]) end
             if not running then redis.call('HSET', KEYS[1], 'granted_at', now) end
             return {redis.call('HINCRBY', KEYS[1], 'v', 1), finish, 1}
             """)

@@ -46,7 +46,56 @@ public struct FlowDefinition: Sendable, Hashable {
         }
     }
 
+    /// One offer of several (`topics` in the flow file): what it is called, which club chats it
+    /// opens, its payment page, period and reminder texts. Anything it leaves out is the flow's.
+    public struct Topic: Sendable, Hashable {
+        /// 1-32 of a-z 0-9 _ - (the button's callback data is `topic:<id>`).
+        public var id: String
+        /// The button's label and `{topic_title}`.
+        public var title: String
+        /// The club chats this offer opens; nil: every club chat (`CLUB_CHAT_ID`).
+        public var chats: [Int64]?
+        /// How long a payment for this offer gives access; nil: `ACCESS_PERIOD`.
+        public var accessPeriod: Duration?
+        public var paymentURL: String?
+        public var payment: Message?
+        public var reminders: [Reminder]?
+        public var renewalReminders: [Reminder]?
+        public var paid: Message?
+
+        public init(
+            id: String, title: String, chats: [Int64]? = nil, accessPeriod: Duration? = nil, paymentURL: String? = nil,
+            payment: Message? = nil, reminders: [Reminder]? = nil, renewalReminders: [Reminder]? = nil, paid: Message? = nil
+        ) {
+            self.id = id
+            self.title = title
+            self.chats = chats
+            self.accessPeriod = accessPeriod
+            self.paymentURL = paymentURL
+            self.payment = payment
+            self.reminders = reminders
+            self.renewalReminders = renewalReminders
+            self.paid = paid
+        }
+
+        /// Whether `id` can be an offer's id.
+        public static func isValidID(_ id: String) -> Bool {
+            !id.isEmpty && id.utf8.count <= 32
+                && id.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F || $0 == 0x2D }
+        }
+    }
+
     public var welcome: Message
+    /// The offers (`topics`). With two or more, `/start` asks the user to pick one (inline
+    /// buttons) and "Get access" continues for it; with one, its values are the flow's; with none,
+    /// the flow as it is.
+    public var topics: [Topic] = []
+    /// Sent when a user picks an offer, with the "Get access" button (`topic_chosen`).
+    public var topicChosen = Message(text: "You chose {topic_title}. Press the button below to get access.")
+    /// Sent when a user who is paying for one offer picks another (`topic_locked`): the payment
+    /// in progress decides which offer it opens, so the choice stays until it is paid or expires.
+    public var topicLocked = Message(
+        text: "Your payment for {topic_title} is in progress: {payment_url}\nYou can choose another offer once this link has expired.")
     /// The label of the inline button under the welcome ("Get access").
     public var getAccessButton: String
     /// The notice shown when the button is pressed (a toast); `nil` shows none.
@@ -82,6 +131,37 @@ public struct FlowDefinition: Sendable, Hashable {
 
     /// The callback data of the "Get access" button.
     public static let getAccessData = "get_access"
+
+    /// The callback data of an offer's button.
+    public static func topicData(_ id: String) -> String { "topic:\(id)" }
+
+    /// The offer a button's callback data names (`topic:<id>`), if it names one.
+    public static func topicID(ofData data: String?) -> String? {
+        guard let data, data.hasPrefix("topic:") else { return nil }
+        return String(data.dropFirst(6))
+    }
+
+    /// The user picks an offer after `/start`: two or more are listed.
+    public var choosesTopic: Bool { topics.count > 1 }
+
+    /// The offer `id` names; with a single offer, that one whatever `id` says.
+    public func topic(_ id: String?) -> Topic? {
+        if topics.count == 1 { return topics[0] }
+        guard let id else { return nil }
+        return topics.first { $0.id == id }
+    }
+
+    /// The flow for the offer `id`: the offer's own values over the flow's.
+    public func offer(_ id: String?) -> FlowDefinition {
+        guard let topic = topic(id) else { return self }
+        var flow = self
+        if let url = topic.paymentURL { flow.paymentURL = url }
+        if let m = topic.payment { flow.payment = m }
+        if let r = topic.reminders { flow.reminders = r }
+        if let r = topic.renewalReminders { flow.renewalReminders = r }
+        if let m = topic.paid { flow.paid = m }
+        return flow
+    }
 
     /// The built-in flow.
     public static let defaults = FlowDefinition(

@@ -8,6 +8,8 @@ public enum FlowEvent: Sendable, Hashable {
     case text
     /// The "Get access" button.
     case getAccess(callbackID: String)
+    /// An offer's button (`topic:<id>`), after `/start` when the flow lists several.
+    case chooseTopic(id: String, callbackID: String)
     /// A button the flow does not know (an old keyboard).
     case otherButton(callbackID: String)
     /// A reminder job fell due; `cycle` is the state version it was scheduled for.
@@ -46,6 +48,8 @@ public enum FlowKeyboard: Sendable, Hashable {
     case getAccess
     /// A URL button to the payment page.
     case pay
+    /// One callback button per offer (`topic:<id>`).
+    case topics
 }
 
 /// One message the flow sends, and what a replay does when it cannot know whether it went out.
@@ -100,6 +104,9 @@ public enum FlowStep: Sendable, Hashable {
     /// plan as skipped (a second payment confirmation shows nothing).
     case transition(to: UserPhase, from: [UserPhase?], mustMove: Bool)
     case send(FlowSend)
+    /// The user picks the offer `id`: a compare-and-set to `topic_selected` (from no state, idle
+    /// or another pick) recording the offer; the rest of the unit is for that offer.
+    case selectTopic(String)
     case watchPayment
     case scheduleReminders
     case cancelReminders
@@ -166,14 +173,46 @@ public struct FlowEngine: Sendable {
 
     static let beforePaid: [UserPhase?] = [nil, .idle, .topicSelected, .awaitingPayment]
 
-    public func plan(_ event: FlowEvent, phase: UserPhase?, stateVersion: Int64? = nil) -> FlowPlan {
+    /// The engine for the offer `id` (``FlowDefinition/offer(_:)``): its texts, payment page and
+    /// reminders over the flow's.
+    public func forOffer(_ id: String?) -> FlowEngine {
+        guard !flow.topics.isEmpty else { return self }
+        var engine = self
+        engine.offerFlow = flow.offer(id)
+        return engine
+    }
+
+    /// The flow of the offer this engine plans for (the flow itself without offers).
+    private var offerFlow: FlowDefinition?
+    private var current: FlowDefinition { offerFlow ?? flow }
+
+    /// The welcome: with several offers, their buttons; else "Get access".
+    private var welcome: FlowStep {
+        .send(FlowSend(flow.welcome, keyboard: flow.choosesTopic ? .topics : .getAccess, byDefault: .resend))
+    }
+
+    /// - Parameter topic: the offer the user picked (their state's `topic`), when the flow lists several.
+    public func plan(_ event: FlowEvent, phase: UserPhase?, stateVersion: Int64? = nil, topic: String? = nil) -> FlowPlan {
+        let flow = current
         switch event {
         case .start:
             if phase == .paid { return FlowPlan(steps: invites + [.send(FlowSend(flow.alreadyPaid, byDefault: .resend))]) }
-            return FlowPlan(steps: [
-                .transition(to: .idle, from: [nil], mustMove: false),
-                .send(FlowSend(flow.welcome, keyboard: .getAccess, byDefault: .resend)),
-            ])
+            return FlowPlan(steps: [.transition(to: .idle, from: [nil], mustMove: false), welcome])
+        case .chooseTopic(let id, let callbackID):
+            let answer = FlowStep.answerCallback(id: callbackID, text: nil)
+            guard self.flow.choosesTopic else { return FlowPlan(steps: [answer]) }
+            guard self.flow.topics.contains(where: { $0.id == id }) else {
+                return FlowPlan(steps: [.answerCallback(id: callbackID, text: "This offer is no longer available."), welcome])
+            }
+            if phase == .paid { return FlowPlan(steps: [answer] + invites + [.send(FlowSend(flow.alreadyPaid, byDefault: .resend))]) }
+            if phase == .awaitingPayment {
+                // The payment in progress decides what it opens: the pick waits until it is paid or expires.
+                if id == topic {
+                    return FlowPlan(steps: [answer, .send(FlowSend(flow.payment, keyboard: flow.payButton == nil ? .none : .pay, byDefault: .resend))])
+                }
+                return FlowPlan(steps: [answer, .send(FlowSend(self.flow.topicLocked, keyboard: flow.payButton == nil ? .none : .pay, byDefault: .resend))])
+            }
+            return FlowPlan(steps: [answer, .selectTopic(id), .send(FlowSend(self.flow.topicChosen, keyboard: .getAccess, byDefault: .resend))])
         case .status:
             let text = flow.status[phase?.rawValue ?? "none"] ?? flow.status["none"] ?? "Send /start."
             return FlowPlan(steps: (phase == .paid ? invites : []) + [.send(FlowSend(FlowDefinition.Message(text: text), byDefault: .resend))])
@@ -183,6 +222,8 @@ public struct FlowEngine: Sendable {
         case .getAccess(let id):
             let answer = FlowStep.answerCallback(id: id, text: flow.getAccessAnswer)
             if phase == .paid { return FlowPlan(steps: [answer] + invites + [.send(FlowSend(flow.alreadyPaid, byDefault: .resend))]) }
+            // Several offers and none picked yet (an old "Get access" button): pick one first.
+            if self.flow.choosesTopic, self.flow.topic(topic) == nil { return FlowPlan(steps: [answer, welcome]) }
             return FlowPlan(steps: [
                 answer, .ensureRecord,
                 .transition(to: .awaitingPayment, from: Self.beforePaid, mustMove: false),

@@ -11,7 +11,7 @@ extension FlowNodeReader {
             root, "the flow",
             allowed: [
                 "welcome", "payment", "reminders", "renewal_reminders", "paid", "already_paid", "expired", "access_lapsed",
-                "access_renewed", "access_reinvite", "status", "help", "rate_limited",
+                "access_renewed", "access_reinvite", "status", "help", "rate_limited", "topics", "topic_chosen", "topic_locked",
             ])
         var flow = FlowDefinition.defaults
         if let node = top["welcome"] {
@@ -22,7 +22,7 @@ extension FlowNodeReader {
         }
         if let node = top["payment"] {
             let fields = try mapping(node, "payment", allowed: Self.messageKeys + ["url", "button", "watch_for"])
-            if let u = fields["url"] { flow.paymentURL = try url(u, "payment.url", placeholders: ["user_id", "record_id"]) }
+            if let u = fields["url"] { flow.paymentURL = try url(u, "payment.url", placeholders: Self.urlPlaceholders) }
             flow.payment = try message(fields, "payment", base: flow.payment, placeholders: Self.all, owner: node)
             if let b = fields["button"] {
                 let label = try string(b, "payment.button")
@@ -42,7 +42,8 @@ extension FlowNodeReader {
         for (key, keyPath) in [
             ("already_paid", \FlowDefinition.alreadyPaid), ("expired", \FlowDefinition.expired),
             ("access_lapsed", \FlowDefinition.lapsed), ("access_renewed", \FlowDefinition.renewed),
-            ("access_reinvite", \FlowDefinition.reinvite),
+            ("access_reinvite", \FlowDefinition.reinvite), ("topic_chosen", \FlowDefinition.topicChosen),
+            ("topic_locked", \FlowDefinition.topicLocked),
         ] {
             guard let node = top[key] else { continue }
             let fields = try mapping(node, key, allowed: Self.messageKeys)
@@ -59,7 +60,63 @@ extension FlowNodeReader {
         if let node = top["rate_limited"] {
             flow.rateLimited = try text(node, "rate_limited", placeholders: Self.beforeRecord)
         }
+        if let node = top["topics"] { flow.topics = try topics(node, over: flow) }
         return flow
+    }
+
+    static let urlPlaceholders: Set<String> = ["user_id", "record_id", "topic"]
+
+    /// The offers (`topics`): each an `id`, a `title`, and optionally its `chats`, `access_period`,
+    /// `payment` (url, text), `reminders`, `renewal_reminders` and `paid` text; what it leaves out
+    /// is `flow`'s.
+    mutating func topics(_ node: Node, over flow: FlowDefinition) throws(FlowFileError) -> [FlowDefinition.Topic] {
+        guard let items = node.sequence else { throw fail(node, "topics must be a list") }
+        guard items.count <= 20 else { throw fail(node, "topics: at most 20 offers (one button each), got \(items.count)") }
+        var topics: [FlowDefinition.Topic] = []
+        for (index, item) in items.enumerated() {
+            let path = "topics[\(index)]"
+            let fields = try mapping(
+                item, path,
+                allowed: ["id", "title", "chats", "access_period", "payment", "reminders", "renewal_reminders", "paid"])
+            guard let idNode = fields["id"] else { throw fail(item, "\(path) needs an 'id'") }
+            let id = try string(idNode, "\(path).id")
+            guard FlowDefinition.Topic.isValidID(id) else { throw fail(idNode, "\(path).id must be 1-32 of a-z 0-9 _ -") }
+            guard !topics.contains(where: { $0.id == id }) else { throw fail(idNode, "\(path).id '\(id)' is used twice") }
+            guard let titleNode = fields["title"] else { throw fail(item, "\(path) needs a 'title' (its button's label)") }
+            var topic = FlowDefinition.Topic(id: id, title: try text(titleNode, "\(path).title", placeholders: [], maxUTF16: 64))
+            if let node = fields["chats"] {
+                guard let list = node.sequence, !list.isEmpty else { throw fail(node, "\(path).chats must be a list of chat ids") }
+                var chats: [Int64] = []
+                for chatNode in list {
+                    let raw = try string(chatNode, "\(path).chats")
+                    guard let chat = Int64(raw), chat < 0 else {
+                        throw fail(chatNode, "\(path).chats: expected negative chat ids (-100…), got '\(raw.prefix(40))'")
+                    }
+                    if !chats.contains(chat) { chats.append(chat) }
+                }
+                topic.chats = chats
+            }
+            if let node = fields["access_period"] {
+                topic.accessPeriod = try duration(node, "\(path).access_period", min: .seconds(10))
+            }
+            if let node = fields["payment"] {
+                let payment = try mapping(node, "\(path).payment", allowed: Self.messageKeys + ["url"])
+                if let u = payment["url"] { topic.paymentURL = try url(u, "\(path).payment.url", placeholders: Self.urlPlaceholders) }
+                if payment.keys.contains(where: { $0 != "url" }) {
+                    topic.payment = try message(payment, "\(path).payment", base: flow.payment, placeholders: Self.all, owner: node)
+                }
+            }
+            if let node = fields["reminders"] { topic.reminders = try reminders(node, "\(path).reminders", timing: "delay") }
+            if let node = fields["renewal_reminders"] {
+                topic.renewalReminders = try reminders(node, "\(path).renewal_reminders", timing: "before")
+            }
+            if let node = fields["paid"] {
+                let paid = try mapping(node, "\(path).paid", allowed: Self.messageKeys)
+                topic.paid = try message(paid, "\(path).paid", base: flow.paid, placeholders: Self.all, owner: node)
+            }
+            topics.append(topic)
+        }
+        return topics
     }
 
     /// A list of reminders (`reminders`: `delay` after "Get access"; `renewal_reminders`:

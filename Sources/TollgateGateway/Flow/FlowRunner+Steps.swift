@@ -30,6 +30,14 @@ extension FlowRunner {
             let result = try await states.transition(context.user.userID, to: target, from: allowed, metadata: metadata)
             return UnitDecisions.afterTransition(result, target: target, mustMove: mustMove)
 
+        case .selectTopic(let id):
+            var metadata = ["chat_id": String(context.user.chatID), "first_name": context.user.firstName, "topic": id]
+            if let record = context.recordID { metadata["record_id"] = String(record) }
+            let result = try await states.transition(
+                context.user.userID, to: .topicSelected, from: [nil, .idle, .topicSelected], metadata: metadata)
+            // Refused: the user moved on meanwhile (paying, paid); the pick is not recorded.
+            return UnitDecisions.afterTransition(result, target: .topicSelected, mustMove: true)
+
         case .send(let send):
             let journal = self.journal
             let states = self.states
@@ -63,12 +71,12 @@ extension FlowRunner {
             _ = try await poller.watchPayment(
                 WatchPayment(
                     userID: context.user.userID, chatID: context.user.chatID, recordID: recordID,
-                    expiresInMs: max(1000, flow.watchFor.milliseconds), notifyExpired: true))
+                    expiresInMs: max(1000, context.flow.watchFor.milliseconds), notifyExpired: true))
             return .next(.plain, sent: false)
 
         case .scheduleReminders:
             let cycle = context.cycle ?? 0
-            for reminder in flow.reminders {
+            for reminder in context.flow.reminders {
                 let work = DueWork.reminder(step: reminder.step, cycle: cycle)
                 _ = try await poller.schedule(
                     Schedule(
@@ -87,9 +95,12 @@ extension FlowRunner {
             let source = context.recordID.map { "nocodb:\($0)" } ?? "payment"
             var record: PaymentRecord?
             if door.config.paidUntilField != nil, let id = context.recordID { record = try await directory.paymentRecord(id) }
-            let (term, grantID) = AccessTerms.atConfirmation(door.config, record: record, nowMs: WallClock.epochMilliseconds(), unit: scope)
+            // The offer the user was paying for (one of the flow's topics; nil: the whole club).
+            let offer = context.base.topic(context.topic)?.id
+            let (term, grantID) = AccessTerms.atConfirmation(
+                door.config, record: record, nowMs: WallClock.epochMilliseconds(), unit: scope, offer: offer)
             let before = try await door.ledger.entry(context.user.userID)
-            let grant = try await door.ledger.grant(context.user.userID, source: source, grantID: grantID, term: term)
+            let grant = try await door.ledger.grant(context.user.userID, source: source, grantID: grantID, term: term, offer: offer)
             // A payment after an earlier grant (a period that lapsed, paid again) is a renewal.
             if grant.changed, before.grantID != nil, door.config.hasPeriods { door.count(\.renewals) }
             return .next(.granted(version: grant.version, untilMs: grant.untilMs), sent: false)
@@ -101,7 +112,7 @@ extension FlowRunner {
 
         case .schedulePeriod:
             guard let until = context.accessUntil else { return .next(.plain, sent: false) }
-            try await schedulePeriod(of: context.user, untilMs: until)
+            try await schedulePeriod(of: context.user, untilMs: until, flow: context.flow)
             return .next(.plain, sent: false)
 
         case .renewFromRecord(let until):
@@ -113,12 +124,12 @@ extension FlowRunner {
             }
             var record: PaymentRecord?
             if let id = context.recordID { record = try await directory.paymentRecord(id) }
-            guard let renewal = AccessTerms.renewal(door.config, record: record, untilMs: until, unit: scope) else {
+            guard let renewal = AccessTerms.renewal(door.config, record: record, untilMs: until, unit: scope, offer: entry.offer) else {
                 return .next(.renewal(untilMs: nil), sent: false)
             }
             let source = context.recordID.map { "nocodb:\($0)" } ?? "payment"
             let grant = try await door.ledger.grant(
-                context.user.userID, source: source, grantID: renewal.grantID, term: renewal.term)
+                context.user.userID, source: source, grantID: renewal.grantID, term: renewal.term, offer: entry.offer)
             if grant.changed { door.count(\.renewals) }
             return .next(.renewal(untilMs: grant.untilMs ?? until), sent: false)
 
@@ -157,12 +168,16 @@ extension FlowRunner {
 
     /// The message with its placeholders filled and its keyboard.
     func render(_ send: FlowSend, _ context: Context) -> OutboundMessage {
+        let flow = context.flow
+        let topic = context.base.topic(context.topic)
         var values = [
             "first_name": context.user.firstName, "user_id": String(context.user.userID),
             "invite_link": context.inviteLinks.isEmpty ? flow.inviteLink : context.inviteLinks.joined(separator: "\n"),
         ]
         values["record_id"] = context.recordID.map(String.init) ?? ""
         values["access_until"] = context.accessUntil.map(AccessTerms.shown) ?? ""
+        values["topic"] = topic?.id ?? ""
+        values["topic_title"] = topic?.title ?? ""
         values["payment_url"] = FlowTemplate.render(flow.paymentURL, values)
         let text = FlowTemplate.render(send.message.text, values)
         let keyboard: InlineKeyboardMarkup?
@@ -170,6 +185,8 @@ extension FlowRunner {
         case .none: keyboard = nil
         case .getAccess: keyboard = InlineKeyboardMarkup([[.callback(flow.getAccessButton, data: FlowDefinition.getAccessData)]])
         case .pay: keyboard = flow.payButton.map { InlineKeyboardMarkup([[.link($0, url: values["payment_url"]!)]]) }
+        case .topics:
+            keyboard = InlineKeyboardMarkup(context.base.topics.map { [.callback($0.title, data: FlowDefinition.topicData($0.id))] })
         }
         let chat = context.user.chatID
         guard let media = send.message.media else { return .text(text, to: chat, keyboard: keyboard) }

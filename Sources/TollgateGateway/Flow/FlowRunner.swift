@@ -77,8 +77,8 @@ public struct FlowRunner: Sendable {
 
     /// The jobs of a paid period ending at `untilMs`: its renewal reminders still ahead and its
     /// lapse, by stable ids (scheduling them again stores nothing).
-    func schedulePeriod(of user: FlowUser, untilMs until: Int64) async throws {
-        for reminder in AccessTerms.reminders(flow, untilMs: until, nowMs: WallClock.epochMilliseconds()) {
+    func schedulePeriod(of user: FlowUser, untilMs until: Int64, flow: FlowDefinition? = nil) async throws {
+        for reminder in AccessTerms.reminders(flow ?? self.flow, untilMs: until, nowMs: WallClock.epochMilliseconds()) {
             let work = DueWork.accessReminder(step: reminder.step, untilMs: until)
             _ = try await poller.schedule(
                 Schedule(
@@ -125,14 +125,17 @@ public struct FlowRunner: Sendable {
         if basis.record {
             try await journal.markDone(scope, "plan", .plan(phase: basis.phase, version: basis.version ?? 0))
         }
-        let plan = engine.plan(event, phase: basis.phase, stateVersion: basis.version)
+        // The offer the user picked (several in the flow): its texts, payment page and reminders.
+        let topic = state?.metadata["topic"]
+        let plan = engine.forOffer(topic).plan(event, phase: basis.phase, stateVersion: basis.version, topic: topic)
         if let reason = plan.skipReason {
             try await journal.finish(scope, .skipped(reason))
             return .skipped(reason)
         }
         var user = user
         if user.firstName.isEmpty { user.firstName = state?.metadata["first_name"] ?? "there" }
-        var context = Context(user: user, recordID: state?.metadata["record_id"].flatMap { Int64($0) }, cycle: state?.version)
+        var context = Context(
+            user: user, recordID: state?.metadata["record_id"].flatMap { Int64($0) }, cycle: state?.version, base: flow, topic: topic)
         var sent = 0
         var endNote: FlowRunResult?
         for (index, step) in plan.steps.enumerated() {
@@ -180,6 +183,22 @@ public struct FlowRunner: Sendable {
         var user: FlowUser
         var recordID: Int64?
         var cycle: Int64?
+        /// The flow as configured, and the offer the user picked (``FlowDefinition/offer(_:)``).
+        let base: FlowDefinition
+        var topic: String? {
+            didSet { flow = base.offer(topic) }
+        }
+        /// The flow for the user's offer.
+        private(set) var flow: FlowDefinition
+
+        init(user: FlowUser, recordID: Int64?, cycle: Int64?, base: FlowDefinition, topic: String?) {
+            self.user = user
+            self.recordID = recordID
+            self.cycle = cycle
+            self.base = base
+            self.topic = topic
+            self.flow = base.offer(topic)
+        }
         /// The user's personal invite links (the club's door), for `{invite_link}`.
         var inviteLinks: [String] = []
         /// The end of access granted or renewed by this unit (Unix ms), for `{access_until}`.
@@ -189,6 +208,7 @@ public struct FlowRunner: Sendable {
 
         mutating func restore(_ step: FlowStep, _ result: StepResult) {
             let values = UnitDecisions.restored(step, result)
+            if case .selectTopic(let id) = step.unwrapped { topic = id }
             if let id = values.recordID { recordID = id }
             if let v = values.cycle { cycle = v }
             switch result {

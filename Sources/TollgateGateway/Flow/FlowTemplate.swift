@@ -1,7 +1,7 @@
 /// Fills `{name}` placeholders of flow texts.
 public enum FlowTemplate {
     /// Every placeholder a flow text may use.
-    public static let names: Set<String> = ["first_name", "user_id", "record_id", "payment_url", "invite_link", "access_until"]
+    public static let names: Set<String> = ["first_name", "user_id", "record_id", "payment_url", "invite_link", "access_until", "topic", "topic_title"]
 
     /// `text` with each `{name}` replaced by `values[name]` (unknown names are left as they are).
     public static func render(_ text: String, _ values: [String: String]) -> String {

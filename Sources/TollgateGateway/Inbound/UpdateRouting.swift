@@ -30,6 +30,9 @@ public enum UpdateRouting {
             let chat = query.message?.chat.id ?? query.from.id
             let user = FlowUser(userID: query.from.id, chatID: chat, firstName: query.from.firstName, username: query.from.username)
             if query.data == FlowDefinition.getAccessData { return (.getAccess(callbackID: query.id), user) }
+            if let topic = FlowDefinition.topicID(ofData: query.data), FlowDefinition.Topic.isValidID(topic) {
+                return (.chooseTopic(id: topic, callbackID: query.id), user)
+            }
             return (.otherButton(callbackID: query.id), user)
         }
         return nil
@@ -38,7 +41,7 @@ public enum UpdateRouting {
     /// The callback query id of an event, if it has one (it must be answered even when limited).
     static func callbackID(_ event: FlowEvent) -> String? {
         switch event {
-        case .getAccess(let id), .otherButton(let id): id
+        case .getAccess(let id), .otherButton(let id), .chooseTopic(_, let id): id
         default: nil
         }
     }

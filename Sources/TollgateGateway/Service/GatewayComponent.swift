@@ -53,9 +53,13 @@ public enum GatewayComponent {
             logger: logger)
         let states = UserStateStore(redis: host.redis, keys: keys, ttl: config.stateTTL)
         let ipc = IPCClient(path: host.settings.pollerSocketPath, maxFrameBytes: host.settings.ipcMaxFrameBytes, logger: logger)
-        let door = config.club.map {
-            ClubDoor(
-                config: $0, telegram: telegram, ledger: EntitlementLedger(redis: host.redis, keys: keys), redis: host.redis,
+        let door = config.club.map { club in
+            // The flow's offers (checked when the configuration was read; taken in again here for
+            // a configuration built in code).
+            var club = club
+            _ = club.adopt(config.flow.topics)
+            return ClubDoor(
+                config: club, telegram: telegram, ledger: EntitlementLedger(redis: host.redis, keys: keys), redis: host.redis,
                 keys: keys, logger: logger)
         }
         let runner = FlowRunner(

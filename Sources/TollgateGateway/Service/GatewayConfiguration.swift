@@ -116,6 +116,12 @@ public struct GatewayConfiguration: Sendable {
             inboundWindow: window, stateTTL: ttl == .zero ? nil : ttl, workers: workers)
         config.maxRetryAfter = maxRetryAfter
         config.club = ClubConfiguration.read(&r)
+        if var club = config.club {
+            for problem in club.adopt(flow.topics) { r.problem("FLOW_FILE", problem) }
+            config.club = club
+        } else if let topic = flow.topics.first(where: { $0.chats != nil || $0.accessPeriod != nil }) {
+            r.problem("FLOW_FILE", "topic '\(topic.id)' names club chats or an access_period: that needs CLUB_CHAT_ID")
+        }
         config.deadLetterRetention = r.duration(
             "DEAD_LETTER_RETENTION", default: .seconds(30 * 86400), min: .seconds(60), max: .seconds(3650 * 86400))
         return config

@@ -75,9 +75,11 @@ func withGateway<T>(
         let directory = FakeDirectory()
         let pollerRequests = FakePoller()
         let effects = EffectJournal(redis: pool, keys: keys)
-        let door = club.map {
-            ClubDoor(
-                config: $0, telegram: telegram, ledger: EntitlementLedger(redis: pool, keys: keys), redis: pool, keys: keys,
+        let door = club.map { club in
+            var club = club
+            _ = club.adopt(flow.topics)
+            return ClubDoor(
+                config: club, telegram: telegram, ledger: EntitlementLedger(redis: pool, keys: keys), redis: pool, keys: keys,
                 logger: quietLogger)
         }
         let runner = FlowRunner(
