@@ -185,12 +185,24 @@ struct TopicsTests {
             let (ann, bob) = (SimUser(id: 9701, firstName: "Ann"), SimUser(id: 9702, firstName: "Bob"))
             gw.simulator.addUsers([ann, bob])
 
+            // Ann first picks basic, then changes her mind before "Get access": the second pick is
+            // recorded and answered.
+            gw.simulator.userSends("/start", from: ann)
+            #expect(await eventually { gw.simulator.sent(to: ann.id).last?.callbackData.contains(FlowDefinition.topicData("basic")) == true })
+            _ = try gw.simulator.userPresses(FlowDefinition.topicData("basic"), from: ann)
+            #expect(await eventually { gw.simulator.sent(to: ann.id).count == 2 })
+            _ = try gw.simulator.userPresses(FlowDefinition.topicData("vip"), from: ann)
+            #expect(await eventually { gw.simulator.sent(to: ann.id).count == 3 })
+            #expect(gw.simulator.sent(to: ann.id).last?.text?.contains("You chose VIP room") == true)
+            #expect(try await gw.states.state(of: 9701)?.metadata["topic"] == "vip")
+
             // Ann picks VIP: its payment text and page; Bob picks basic: the flow's text, basic's page and reminder.
             let annPayment = try await pick(gw, ann, "vip")
             #expect(annPayment.contains("VIP (VIP room)") && annPayment.contains("https://pay.example.com/vip?u=9701"), "\(annPayment)")
             let bobPayment = try await pick(gw, bob, "basic")
             #expect(bobPayment.contains("https://pay.example.com/basic?u=9702"), "\(bobPayment)")
-            #expect(gw.pollerRequests.scheduled.values.contains { $0.userID == 9702 && $0.jobID?.hasSuffix(":basic-nudge") == true })
+            // Scheduled right after the watch (the step that follows it).
+            #expect(await eventually { gw.pollerRequests.scheduled.values.contains { $0.userID == 9702 && $0.jobID?.hasSuffix(":basic-nudge") == true } })
             #expect(!gw.pollerRequests.scheduled.values.contains { $0.userID == 9701 && $0.jobID?.hasSuffix(":basic-nudge") == true })
             #expect(try await gw.states.state(of: 9701)?.metadata["topic"] == "vip")
 

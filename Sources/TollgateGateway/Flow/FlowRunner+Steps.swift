@@ -27,6 +27,9 @@ extension FlowRunner {
         case .transition(let target, let allowed, let mustMove):
             var metadata = ["chat_id": String(context.user.chatID), "first_name": context.user.firstName]
             if let id = context.recordID { metadata["record_id"] = String(id) }
+            // The offer this unit planned for, written with the move: a payment started for one
+            // offer is confirmed for that one, even if another pick raced it.
+            if target == .awaitingPayment, let topic = context.topic { metadata["topic"] = topic }
             let result = try await states.transition(context.user.userID, to: target, from: allowed, metadata: metadata)
             return UnitDecisions.afterTransition(result, target: target, mustMove: mustMove)
 
@@ -35,7 +38,9 @@ extension FlowRunner {
             if let record = context.recordID { metadata["record_id"] = String(record) }
             let result = try await states.transition(
                 context.user.userID, to: .topicSelected, from: [nil, .idle, .topicSelected], metadata: metadata)
-            // Refused: the user moved on meanwhile (paying, paid); the pick is not recorded.
+            // Refused: the user moved on meanwhile (paying, paid); the pick is not recorded. Already
+            // in topic_selected (a second pick): the new offer is recorded, and confirmed to them.
+            if case .alreadyThere(let version) = result { return .next(.alreadyThere(version: version), sent: false) }
             return UnitDecisions.afterTransition(result, target: .topicSelected, mustMove: true)
 
         case .send(let send):
