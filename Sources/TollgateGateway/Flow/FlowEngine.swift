@@ -41,6 +41,11 @@ public enum FlowEvent: Sendable, Hashable {
     }
 }
 
+extension FlowDefinition {
+    /// The keyboard of a message that leads to the payment page: the pay button, if there is one.
+    var payKeyboard: FlowKeyboard { payButton == nil ? .none : .pay }
+}
+
 /// Which inline keyboard goes with a message.
 public enum FlowKeyboard: Sendable, Hashable {
     case none
@@ -208,9 +213,9 @@ public struct FlowEngine: Sendable {
             if phase == .awaitingPayment {
                 // The payment in progress decides what it opens: the pick waits until it is paid or expires.
                 if id == topic {
-                    return FlowPlan(steps: [answer, .send(FlowSend(flow.payment, keyboard: flow.payButton == nil ? .none : .pay, byDefault: .resend))])
+                    return FlowPlan(steps: [answer, .send(FlowSend(flow.payment, keyboard: flow.payKeyboard, byDefault: .resend))])
                 }
-                return FlowPlan(steps: [answer, .send(FlowSend(self.flow.topicLocked, keyboard: flow.payButton == nil ? .none : .pay, byDefault: .resend))])
+                return FlowPlan(steps: [answer, .send(FlowSend(self.flow.topicLocked, keyboard: flow.payKeyboard, byDefault: .resend))])
             }
             return FlowPlan(steps: [answer, .selectTopic(id), .send(FlowSend(self.flow.topicChosen, keyboard: .getAccess, byDefault: .resend))])
         case .status:
@@ -227,7 +232,7 @@ public struct FlowEngine: Sendable {
             return FlowPlan(steps: [
                 answer, .ensureRecord,
                 .transition(to: .awaitingPayment, from: Self.beforePaid, mustMove: false),
-                .send(FlowSend(flow.payment, keyboard: flow.payButton == nil ? .none : .pay, byDefault: .resend)),
+                .send(FlowSend(flow.payment, keyboard: flow.payKeyboard, byDefault: .resend)),
                 .watchPayment, .scheduleReminders,
             ])
         case .otherButton(let id):
@@ -254,14 +259,14 @@ public struct FlowEngine: Sendable {
                 return .skip("no renewal reminder step '\(step)' in the flow")
             }
             return FlowPlan(steps: [.renewFromRecord(untilMs: until)] + renewed + [
-                .ifRenewed(false, .send(FlowSend(reminder.message, keyboard: flow.payButton == nil ? .none : .pay))),
+                .ifRenewed(false, .send(FlowSend(reminder.message, keyboard: flow.payKeyboard))),
             ])
         case .accessLapse(let until):
             guard periods else { return .skip("no access periods configured") }
             return FlowPlan(steps: [.renewFromRecord(untilMs: until)] + renewed + [
                 .ifRenewed(false, .endAccess(untilMs: until)),
                 .ifRenewed(false, .transition(to: .awaitingPayment, from: [.paid], mustMove: false)),
-                .ifRenewed(false, .send(FlowSend(flow.lapsed, keyboard: flow.payButton == nil ? .none : .pay))),
+                .ifRenewed(false, .send(FlowSend(flow.lapsed, keyboard: flow.payKeyboard))),
                 .ifRenewed(false, .watchPayment),
             ])
         case .paymentExpired:

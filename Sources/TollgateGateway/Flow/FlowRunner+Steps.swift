@@ -25,8 +25,7 @@ extension FlowRunner {
             return .next(.record(id: id), sent: false)
 
         case .transition(let target, let allowed, let mustMove):
-            var metadata = ["chat_id": String(context.user.chatID), "first_name": context.user.firstName]
-            if let id = context.recordID { metadata["record_id"] = String(id) }
+            var metadata = stateMetadata(context)
             // The offer this unit planned for, written with the move: a payment started for one
             // offer is confirmed for that one, even if another pick raced it.
             if target == .awaitingPayment, let topic = context.topic { metadata["topic"] = topic }
@@ -34,8 +33,8 @@ extension FlowRunner {
             return UnitDecisions.afterTransition(result, target: target, mustMove: mustMove)
 
         case .selectTopic(let id):
-            var metadata = ["chat_id": String(context.user.chatID), "first_name": context.user.firstName, "topic": id]
-            if let record = context.recordID { metadata["record_id"] = String(record) }
+            var metadata = stateMetadata(context)
+            metadata["topic"] = id
             let result = try await states.transition(
                 context.user.userID, to: .topicSelected, from: [nil, .idle, .topicSelected], metadata: metadata)
             // Refused: the user moved on meanwhile (paying, paid); the pick is not recorded. Already
@@ -169,6 +168,13 @@ extension FlowRunner {
             let decision = try await door.check(change)
             return .next(.door("\(decision)"), sent: false)
         }
+    }
+
+    /// What a move of the user's state records beside the phase.
+    func stateMetadata(_ context: Context) -> [String: String] {
+        var metadata = ["chat_id": String(context.user.chatID), "first_name": context.user.firstName]
+        if let id = context.recordID { metadata["record_id"] = String(id) }
+        return metadata
     }
 
     /// The message with its placeholders filled and its keyboard.
