@@ -33,7 +33,7 @@ enum ConfigHarness {
         var values: [String: String] = [:]
         let keys = [
             "CLUB_CHAT_ID", "ACCESS_MODE", "INVITE_TTL", "CLUB_ALLOW_LIST", "CLUB_REMOVE_UNENTITLED", "ACCESS_PERIOD",
-            "NOCODB_PAID_UNTIL_FIELD", "RECONCILE_INTERVAL", "RECONCILE_SHARE",
+            "NOCODB_PAID_UNTIL_FIELD", "RECONCILE_INTERVAL", "RECONCILE_SHARE", "NOCODB_OFFER_FIELD",
         ]
         for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").prefix(keys.count).enumerated() {
             values[keys[index]] = String(line)

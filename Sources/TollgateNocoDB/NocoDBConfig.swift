@@ -30,13 +30,18 @@ public struct NocoDBConfig: Sendable {
     public var paidField: String
     /// The column holding the end of the paid period (`NOCODB_PAID_UNTIL_FIELD`); nil: none.
     public var paidUntilField: String?
+    /// The column naming the offer paid for (`NOCODB_OFFER_FIELD`, written by the payment
+    /// system); nil: none, the offer is the user's pick.
+    public var offerField: String?
     public var options: NocoDBClient.Options
 
     public init(
         baseURL: String, token: Secret, tableID: String, telegramIDField: String = "TelegramId",
-        paidField: String = "Paid", paidUntilField: String? = nil, options: NocoDBClient.Options = .init()
+        paidField: String = "Paid", paidUntilField: String? = nil, offerField: String? = nil,
+        options: NocoDBClient.Options = .init()
     ) {
         self.paidUntilField = paidUntilField
+        self.offerField = offerField
         self.baseURL = baseURL
         self.token = token
         self.tableID = tableID
@@ -64,6 +69,16 @@ public struct NocoDBConfig: Sendable {
                 paidUntilField = nil
             }
         }
+        var offerField = reader.optionalString("NOCODB_OFFER_FIELD")
+        if let field = offerField {
+            if field.isEmpty {
+                offerField = nil
+            } else if field.utf8.count > 64 || [paidField, telegramField, paidUntilField].contains(field) {
+                reader.problem(
+                    "NOCODB_OFFER_FIELD", "expected a column name of at most 64 bytes, other than the Paid, TelegramId and paid-until columns")
+                offerField = nil
+            }
+        }
         var options = NocoDBClient.Options()
         let limit = reader.int("NOCODB_RATE_LIMIT", default: 5, range: 1...10_000)
         let window = reader.duration("NOCODB_RATE_WINDOW", default: .seconds(1), min: .milliseconds(10), max: .seconds(3600))
@@ -88,6 +103,6 @@ public struct NocoDBConfig: Sendable {
         options.pageLimit = reader.int("NOCODB_PAGE_LIMIT", default: 100, range: 1...1000)
         return NocoDBConfig(
             baseURL: url, token: token, tableID: table, telegramIDField: telegramField, paidField: paidField,
-            paidUntilField: paidUntilField, options: options)
+            paidUntilField: paidUntilField, offerField: offerField, options: options)
     }
 }

@@ -62,6 +62,6 @@ extension NocoDBConfig {
 
     /// The columns a payment check reads.
     public var paymentFields: [String] {
-        Array(Set(["Id", telegramIDField, paidField] + (paidUntilField.map { [$0] } ?? []))).sorted()
+        Array(Set(["Id", telegramIDField, paidField] + [paidUntilField, offerField].compactMap { $0 })).sorted()
     }
 }

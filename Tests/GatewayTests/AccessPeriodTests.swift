@@ -52,7 +52,10 @@ import TollgateTestKit
         #expect(lapse.steps.first == .renewFromRecord(untilMs: now))
         #expect(lapse.steps.contains(.ifRenewed(false, .endAccess(untilMs: now))))
         #expect(lapse.steps.contains(.ifRenewed(true, .creditPayment)) && lapse.steps.contains(.ifRenewed(true, .schedulePeriod)))
-        #expect(engine.plan(.accessReminder(step: "renew-1d", untilMs: now), phase: .awaitingPayment).skipReason != nil)
+        // Whether the period is still in force is the ledger's to say, whatever the state (expired, an operator's grant).
+        for phase in [UserPhase.paid, .awaitingPayment, nil] {
+            #expect(engine.plan(.accessReminder(step: "renew-1d", untilMs: now), phase: phase).steps.first == .renewFromRecord(untilMs: now))
+        }
         #expect(engine.plan(.accessReminder(step: "nope", untilMs: now), phase: .paid).skipReason != nil)
         let paid = engine.plan(.paymentConfirmed, phase: .awaitingPayment).steps
         #expect(Array(paid.dropFirst().prefix(3)) == [.grantAccess, .creditPayment, .schedulePeriod])

@@ -144,6 +144,13 @@ struct ClubDoorKillProcessTests {
                 // Bad input is refused before anything is asked.
                 let (refused, message) = try await Self.tollgate(["club", "grant", "0", "--gateway", both.environment["GATEWAY_SOCKET"]!], in: both.directory)
                 #expect(refused == 64 && message.contains("positive Telegram user id"), "\(refused ?? -1): \(message)")
+                let (badOffer, offerMessage) = try await Self.tollgate(
+                    ["club", "grant", "42", "--offer", "VIP Club", "--gateway", both.environment["GATEWAY_SOCKET"]!], in: both.directory)
+                #expect(badOffer == 64 && offerMessage.contains("--offer"), "\(badOffer ?? -1): \(offerMessage)")
+                // An offer id the flow does not list: refused by the gateway, nothing granted.
+                let (unknown, unknownMessage) = try await Self.tollgate(
+                    ["club", "grant", "4242", "--offer", "gold", "--gateway", both.environment["GATEWAY_SOCKET"]!], in: both.directory)
+                #expect(unknown != 0 && unknownMessage.contains("the flow lists no offers"), "\(unknown ?? -1): \(unknownMessage)")
             } catch {
                 Issue.record("\(error)\ngateway:\n\(gateway.logTail())\npoller:\n\(poller.logTail())")
             }

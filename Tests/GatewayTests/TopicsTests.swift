@@ -3,6 +3,7 @@ import Testing
 import TollgateCore
 import TollgateGateway
 import TollgateIPC
+import TollgateRedis
 import TollgateSimulators
 import TollgateTelegram
 import TollgateTestKit
@@ -82,7 +83,7 @@ struct TopicsTests {
         club = ClubConfiguration(chats: [Self.lounge, Self.vipRoom], accessPeriod: .seconds(30 * 86400))
         #expect(club.adopt(flow.topics).isEmpty)
         #expect(club.chats(of: "basic") == [Self.lounge] && club.chats(of: "vip") == [Self.lounge, Self.vipRoom])
-        #expect(club.chats(of: nil) == club.chats && club.chats(of: "gone") == club.chats)
+        #expect(club.chats(of: nil) == club.chats && club.chats(of: "gone").isEmpty, "an offer the flow no longer lists opens nothing")
         #expect(club.period(of: "vip") == .seconds(90 * 86400) && club.period(of: "basic") == .seconds(30 * 86400))
         var other = ClubConfiguration(chats: [Self.vipRoom])
         let outside = other.adopt(flow.topics)
@@ -98,6 +99,7 @@ struct TopicsTests {
         for (extra, reason) in [
             (["CLUB_CHAT_ID": "-100702", "ACCESS_PERIOD": "30d"], "topic 'basic' names chat -100701"),
             (["CLUB_CHAT_ID": "-100701,-100702"], "topic 'vip' has an access_period"),
+            (["CLUB_CHAT_ID": "-100701,-100702", "NOCODB_PAID_UNTIL_FIELD": "PaidUntil"], "NOCODB_PAID_UNTIL_FIELD sets the end"),
             ([:], "that needs CLUB_CHAT_ID"),
         ] {
             var reader = ConfigReader(ConfigSource(values: base.merging(extra) { $1 }))
@@ -254,5 +256,132 @@ struct TopicsTests {
             let status = try await reconciler.status()
             #expect(status.insideUnentitled == 0 && status.entitled == 2, "\(status)")
         }
+    }
+
+    static let separateFlow = """
+        topics:
+          - id: basic
+            title: Basic
+            chats: [-100701]
+          - id: vip
+            title: VIP room
+            chats: [-100702]
+            renewal_reminders:
+              - { step: renew-1d, before: 1d, text: "Your VIP room closes on {access_until}: {payment_url}" }
+            payment: { url: "https://pay.example.com/vip?u={user_id}" }
+        """
+
+    @Test("The work of a grant follows the grant: with the user's state gone, a lapse and a renewal reminder use the offer and row of the ledger; an operator's grant names an offer or keeps the one held; links of an earlier offer are revoked")
+    func grantWorkFollowsTheLedger() async throws {
+        let config = ClubConfiguration(
+            chats: [Self.lounge, Self.vipRoom], inviteTTL: .seconds(3600), accessPeriod: .seconds(30 * 86400), reconcileInterval: nil)
+        try await withGateway(flow: try FlowFile.parse(Self.separateFlow, name: "separate.yaml"), club: config) { gw in
+            let door = try #require(gw.door)
+            gw.simulator.addClub(id: Self.lounge, title: "Lounge")
+            gw.simulator.addClub(id: Self.vipRoom, title: "VIP room")
+            let (ann, bob) = (SimUser(id: 9711, firstName: "Ann"), SimUser(id: 9712, firstName: "Bob"))
+            gw.simulator.addUsers([ann, bob])
+            func forget(_ user: Int64) async throws {
+                _ = try await gw.pool.next().send("DEL", RedisArgument(gw.keys("gw", "user", String(user))))
+                #expect(try await gw.states.state(of: user) == nil)
+            }
+
+            // Bob pays for basic and joins; then his state expires (USER_STATE_TTL) before the lapse.
+            _ = try await pick(gw, bob, "basic")
+            let record = try #require(try await gw.states.state(of: bob.id)?.metadata["record_id"].flatMap { Int64($0) })
+            let bobLinks = try await confirm(gw, bob.id)
+            #expect(bobLinks.count == 1 && gw.simulator.join(bob.id, club: Self.lounge, link: bobLinks[0]) == .joined)
+            let bobUntil = try #require(try await door.ledger.entry(bob.id).expiresAtMs)
+            try await forget(bob.id)
+            // The poller dropped the watch when it confirmed the payment.
+            gw.pollerRequests.state.withLock { $0.watches[bob.id] = nil }
+            let lapse = DueWork.accessLapse(untilMs: bobUntil)
+            let lapsed = await gw.deliver.handle(
+                Deliver(deliveries: [gw.delivery(AccessTerms.lapseJobID(user: bob.id, untilMs: bobUntil), lapse.kind, user: bob.id, payload: lapse.payload)]))
+            #expect(lapsed.results[0].outcome == .delivered, "\(lapsed)")
+            #expect(gw.simulator.clubState(Self.lounge)?.members[bob.id] == "left")
+            #expect(gw.simulator.sent(to: bob.id).last?.text?.contains("Your access to the club has ended") == true)
+            // Watched again for the row the grant came from, and awaiting payment once more.
+            #expect(await eventually { gw.pollerRequests.watches[bob.id]?.recordID == record })
+            #expect(try await gw.states.state(of: bob.id)?.phase == .awaitingPayment)
+
+            // Ann pays for VIP; with her state gone, the renewal reminder is VIP's own text.
+            _ = try await pick(gw, ann, "vip")
+            let annLinks = try await confirm(gw, ann.id)
+            #expect(annLinks.count == 1 && gw.simulator.clubState(Self.vipRoom)?.links[annLinks[0]] != nil)
+            let annUntil = try #require(try await door.ledger.entry(ann.id).expiresAtMs)
+            #expect(gw.pollerRequests.scheduled[AccessTerms.reminderJobID(user: ann.id, untilMs: annUntil, step: "renew-1d")] != nil)
+            try await forget(ann.id)
+            let remind = DueWork.accessReminder(step: "renew-1d", untilMs: annUntil)
+            let reminded = await gw.deliver.handle(
+                Deliver(deliveries: [
+                    gw.delivery(AccessTerms.reminderJobID(user: ann.id, untilMs: annUntil, step: "renew-1d"), remind.kind, user: ann.id, payload: remind.payload)
+                ]))
+            #expect(reminded.results[0].outcome == .delivered, "\(reminded)")
+            let reminder = gw.simulator.sent(to: ann.id).last?.text ?? ""
+            #expect(reminder.contains("Your VIP room closes on") && reminder.contains("https://pay.example.com/vip?u=9711"), "\(reminder)")
+
+            // An operator moves Ann to basic: her VIP link stops working, a lounge link is handed over.
+            let reconciler = ClubReconciler(
+                door: door, runner: gw.runner, directory: gw.directory, limiter: NoLimits(), leadership: AlwaysLeader(),
+                redis: gw.pool, keys: gw.keys, logger: quietLogger)
+            let moved = try await reconciler.grant(ClubGrant(userID: ann.id, periodMs: 86_400_000, offer: "basic"))
+            #expect(moved.member.offer == "basic" && moved.links.count == 1, "\(moved)")
+            #expect(gw.simulator.clubState(Self.lounge)?.links[moved.links[0]] != nil)
+            #expect(gw.simulator.clubState(Self.vipRoom)?.links[annLinks[0]]?.isRevoked == true, "the VIP link is revoked")
+            // A grant without an offer keeps the one held; '' is the whole club; one the flow does not list is refused.
+            #expect(try await reconciler.grant(ClubGrant(userID: ann.id)).member.offer == "basic")
+            await #expect(throws: IPCError.self) { try await reconciler.grant(ClubGrant(userID: ann.id, offer: "gold")) }
+            #expect(try await door.ledger.entry(ann.id).offer == "basic", "a refused grant changes nothing")
+            let whole = try await reconciler.grant(ClubGrant(userID: ann.id, offer: ""))
+            #expect(whole.member.offer == nil && whole.links.count == 2, "\(whole)")
+        }
+    }
+
+    @Test("Which chats a grant opens: its offer's; no offer, or a flow without offers, every chat; an offer the flow no longer lists none")
+    func chatsOfAnOffer() throws {
+        var config = ClubConfiguration(chats: [Self.lounge, Self.vipRoom])
+        #expect(config.chats(of: "vip") == [Self.lounge, Self.vipRoom], "a flow without offers: one club")
+        _ = config.adopt(try FlowFile.parse(Self.separateFlow, name: "separate.yaml").topics)
+        #expect(config.chats(of: "vip") == [Self.vipRoom] && config.chats(of: nil) == [Self.lounge, Self.vipRoom])
+        #expect(config.chats(of: "gold").isEmpty && config.isUnknown(offer: "gold") && !config.isUnknown(offer: "vip"))
+        // Stranded is counted in the chats of the grant: a live link to another chat does not count.
+        var entry = EntitlementLedger.Entry()
+        entry.entitled = true
+        entry.grantID = "g"
+        let now = WallClock.epochMilliseconds()
+        entry.links[Self.lounge] = .init(link: "https://t.me/+simX", expires: now / 1000 + 3600)
+        #expect(ClubReconciler.isStranded(entry, inside: false, banned: false, chats: [Self.vipRoom], mode: .inviteLink, nowMs: now))
+        #expect(!ClubReconciler.isStranded(entry, inside: false, banned: false, chats: [Self.lounge], mode: .inviteLink, nowMs: now))
+    }
+
+    @Test("With an offer column the row decides what a payment opens: a pick of VIP paid as basic opens the lounge only; a name the flow does not list opens nothing")
+    func theRowNamesTheOffer() async throws {
+        var config = ClubConfiguration(
+            chats: [Self.lounge, Self.vipRoom], inviteTTL: .seconds(3600), accessPeriod: .seconds(30 * 86400), reconcileInterval: nil)
+        config.offerField = "Offer"
+        try await withGateway(flow: try FlowFile.parse(Self.separateFlow, name: "separate.yaml"), club: config) { gw in
+            let door = try #require(gw.door)
+            gw.simulator.addClub(id: Self.lounge, title: "Lounge")
+            gw.simulator.addClub(id: Self.vipRoom, title: "VIP room")
+            let (cat, dan) = (SimUser(id: 9721, firstName: "Cat"), SimUser(id: 9722, firstName: "Dan"))
+            gw.simulator.addUsers([cat, dan])
+            for (user, named) in [(cat, "basic"), (dan, "gold")] {
+                _ = try await pick(gw, user, "vip")
+                let record = try #require(try await gw.states.state(of: user.id)?.metadata["record_id"].flatMap { Int64($0) })
+                gw.directory.state.withLock { $0.payments[record] = PaymentRecord(paid: true, offer: named) }
+            }
+            let catLinks = try await confirm(gw, cat.id)
+            #expect(try await door.ledger.entry(cat.id).offer == "basic")
+            #expect(catLinks.count == 1 && gw.simulator.clubState(Self.lounge)?.links[catLinks[0]] != nil, "\(catLinks)")
+            let danLinks = try await confirm(gw, dan.id)
+            #expect(try await door.ledger.entry(dan.id).offer == "gold" && danLinks.isEmpty, "\(danLinks)")
+        }
+        // Without the column the pick decides; an empty cell too.
+        var plain = ClubConfiguration(chats: [Self.lounge])
+        #expect(AccessTerms.rowOffer(plain, record: PaymentRecord(paid: true, offer: "basic")) == nil)
+        plain.offerField = "Offer"
+        #expect(AccessTerms.rowOffer(plain, record: PaymentRecord(paid: true, offer: "basic")) == "basic")
+        #expect(AccessTerms.rowOffer(plain, record: PaymentRecord(paid: true)) == nil)
     }
 }

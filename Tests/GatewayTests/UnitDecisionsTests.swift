@@ -106,15 +106,21 @@ struct UnitDecisionsTests {
         #expect(send.onlyWhile == guardOf4)
     }
 
-    @Test("A replay plans with the recorded phase and version; a first run records the current ones")
+    @Test("A replay plans with the recorded phase, version and offer; a first run records the current ones")
     func planBasis() {
         let current = UserState(phase: .paid, version: 9, updatedAtMs: 0)
-        let replay = UnitDecisions.planBasis(recorded: .plan(phase: .awaitingPayment, version: 4), current: current)
-        #expect(replay.phase == .awaitingPayment && replay.version == 4 && !replay.record)
-        let first = UnitDecisions.planBasis(recorded: nil, current: current)
-        #expect(first.phase == .paid && first.version == 9 && first.record)
-        let nobody = UnitDecisions.planBasis(recorded: nil, current: nil)
-        #expect(nobody.phase == nil && nobody.version == nil && nobody.record)
+        let replay = UnitDecisions.planBasis(recorded: .plan(phase: .awaitingPayment, version: 4, topic: "basic"), current: current, topic: "vip")
+        #expect(replay.phase == .awaitingPayment && replay.version == 4 && replay.topic == "basic" && !replay.record)
+        // Recorded with no offer: none, whatever the user picked since.
+        let none = UnitDecisions.planBasis(recorded: .plan(phase: .idle, version: 4, topic: ""), current: current, topic: "vip")
+        #expect(none.topic == nil && !none.record)
+        // Recorded before offers were: the current one.
+        let older = UnitDecisions.planBasis(recorded: .plan(phase: .idle, version: 4), current: current, topic: "vip")
+        #expect(older.topic == "vip" && !older.record)
+        let first = UnitDecisions.planBasis(recorded: nil, current: current, topic: "vip")
+        #expect(first.phase == .paid && first.version == 9 && first.topic == "vip" && first.record)
+        let nobody = UnitDecisions.planBasis(recorded: nil, current: nil, topic: nil)
+        #expect(nobody.phase == nil && nobody.version == nil && nobody.topic == nil && nobody.record)
     }
 
     @Test("What a restored step gives the steps after it")
@@ -131,7 +137,8 @@ struct UnitDecisionsTests {
     @Test("Journal records: every mark and outcome reads back as written, with its version and time")
     func recordsRoundTrip() throws {
         let results: [StepResult] = [
-            .plain, .plan(phase: .topicSelected, version: 2), .plan(phase: nil, version: 0), .record(id: 5),
+            .plain, .plan(phase: .topicSelected, version: 2), .plan(phase: nil, version: 0), .plan(phase: .paid, version: 3, topic: "vip"),
+            .plan(phase: .idle, version: 1, topic: ""), .record(id: 5),
             .moved(version: 3), .alreadyThere(version: 4), .refused, .sent(messageID: 99), .uncertainSkipped,
             .suppressed, .failed, .noRecord, .cancelled(count: 3), .legacyNumber(8),
         ]
@@ -162,6 +169,10 @@ struct UnitDecisionsTests {
         #expect(StepMark(stored: "d:12", field: "s1") == .done(.legacyNumber(12)))
         #expect(StepMark(stored: "d:awaiting_payment@3", field: "plan") == .done(.plan(phase: .awaitingPayment, version: 3)))
         #expect(StepMark(stored: "d:@0", field: "plan") == .done(.plan(phase: nil, version: 0)))
+        // A plan recorded before offers were: no topic, read as such.
+        #expect(
+            StepMark(stored: #"{"at":1,"done":{"plan":{"phase":"paid","version":3}},"v":1}"#, field: "plan")
+                == .done(.plan(phase: .paid, version: 3)))
         #expect(UnitOutcome(stored: "done") == .done)
         #expect(UnitOutcome(stored: "skipped:state is paid") == .skipped("state is paid"))
         #expect(UnitOutcome(stored: "failed:too long") == .failed("too long"))

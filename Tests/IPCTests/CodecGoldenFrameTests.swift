@@ -34,8 +34,8 @@ import TollgateTestKit
         case "unwatch_payment.reply": { try reencode(IPCOkEnvelope<UnwatchPayment.Reply>.self, $0) }
         case "club_status.request": { try reencode(IPCRequestEnvelope<ClubStatus>.self, $0) }
         case "club_status.reply": { try reencode(IPCOkEnvelope<ClubStatus.Reply>.self, $0) }
-        case "club_grant.request": { try reencode(IPCRequestEnvelope<ClubGrant>.self, $0) }
-        case "club_grant.reply": { try reencode(IPCOkEnvelope<ClubGrant.Reply>.self, $0) }
+        case "club_grant.request", "club_grant.offer.request": { try reencode(IPCRequestEnvelope<ClubGrant>.self, $0) }
+        case "club_grant.reply", "club_grant.offer.reply": { try reencode(IPCOkEnvelope<ClubGrant.Reply>.self, $0) }
         case "club_revoke.request": { try reencode(IPCRequestEnvelope<ClubRevoke>.self, $0) }
         case "club_revoke.reply": { try reencode(IPCOkEnvelope<ClubRevoke.Reply>.self, $0) }
         case "club_reconcile.request": { try reencode(IPCRequestEnvelope<ClubReconcile>.self, $0) }

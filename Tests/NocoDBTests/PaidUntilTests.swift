@@ -39,5 +39,21 @@ import TollgateNocoDB
         #expect(!config.isPaid(NocoDBRecord(["Paid": .bool(true)]), nowMs: 0), "no date: not paid")
         #expect(!config.isPaid(NocoDBRecord(["Paid": .bool(false), "PaidUntil": .string("2099-01-01")]), nowMs: 0))
         #expect(config.paymentFields == ["Id", "Paid", "PaidUntil", "TelegramId"])
+        config.offerField = "Offer"
+        #expect(config.paymentFields == ["Id", "Offer", "Paid", "PaidUntil", "TelegramId"])
+    }
+
+    @Test("NOCODB_OFFER_FIELD: a column name of its own, or a problem naming the variable")
+    func offerColumnSetting() {
+        let base = ["NOCODB_URL": "http://127.0.0.1:1", "NOCODB_TOKEN": "t", "NOCODB_TABLE_ID": "users"]
+        var good = ConfigReader(ConfigSource(values: base.merging(["NOCODB_OFFER_FIELD": "Offer"]) { $1 }))
+        #expect(NocoDBConfig.read(&good).offerField == "Offer")
+        #expect((try? good.finish()) != nil)
+        for bad in ["Paid", "TelegramId", String(repeating: "x", count: 65)] {
+            var reader = ConfigReader(ConfigSource(values: base.merging(["NOCODB_OFFER_FIELD": bad]) { $1 }))
+            #expect(NocoDBConfig.read(&reader).offerField == nil)
+            #expect(throws: (any Error).self) { try reader.finish() }
+            do { try reader.finish() } catch { #expect("\(error)".contains("NOCODB_OFFER_FIELD"), "\(error)") }
+        }
     }
 }

@@ -55,7 +55,7 @@ struct ClubCommand: AsyncParsableCommand {
         let inside = m.membership.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
         return """
             user \(m.userID): \(m.entitled ? "entitled" : "not entitled")\(m.expiresAtMs.map { " until \(shown($0))" } ?? (m.entitled ? ", no end" : ""))
-              source \(m.source ?? "-"), granted \(shown(m.grantedAtMs)), links held \(m.links)
+              \(m.offer.map { "offer \($0), " } ?? "")source \(m.source ?? "-"), granted \(shown(m.grantedAtMs)), links held \(m.links)
               membership \(inside.isEmpty ? "never seen" : inside)
             """
     }
@@ -98,6 +98,8 @@ struct ClubCommand: AsyncParsableCommand {
         @Option(help: "Until a date or time (2026-12-31, 2026-12-31T18:00:00Z) or Unix seconds.") var until: String?
         @Option(name: .customLong("for"), help: "For a period from now, or from the current end while access runs (30d, 12h).")
         var period: String?
+        @Option(help: "For one of the flow's offers (its topics id; '' for the whole club). Unset: the offer the user holds stays.")
+        var offer: String?
 
         func validate() throws {
             guard user > 0 else { throw ValidationError("USER must be a positive Telegram user id") }
@@ -107,6 +109,9 @@ struct ClubCommand: AsyncParsableCommand {
             }
             if let period, DurationParser.parse(period) == nil {
                 throw ValidationError("--for: expected a duration like 30d or 12h")
+            }
+            if let offer, !offer.isEmpty, !ClubGrant.isOfferID(offer) {
+                throw ValidationError("--offer: expected an offer id of the flow (1-32 of a-z 0-9 _ -), or '' for the whole club")
             }
         }
 
@@ -118,7 +123,7 @@ struct ClubCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var request = ClubGrant(userID: user)
+            var request = ClubGrant(userID: user, offer: offer)
             if let until { request.untilMs = PaidUntil.milliseconds(Self.untilValue(until)) }
             if let period, let d = DurationParser.parse(period) { request.periodMs = d.milliseconds }
             let reply = try await connection.call(request, timeout: .seconds(60))

@@ -15,6 +15,15 @@ import TollgateNocoDB
 /// - An offer of the flow (`topics`) may have a period of its own (`access_period`), used instead
 ///   of `ACCESS_PERIOD` for a payment made for it.
 public enum AccessTerms {
+    /// The offer the row says was paid for: its offer column (`NOCODB_OFFER_FIELD`), when the club
+    /// has one and the row fills it — the payment system knows what was paid, the user's pick only
+    /// what they last chose, so this wins. A name the flow does not list is granted as it is and
+    /// opens nothing (``ClubConfiguration/chats(of:)``): never more than was paid for.
+    public static func rowOffer(_ club: ClubConfiguration, record: PaymentRecord?) -> String? {
+        guard club.offerField != nil, let named = record?.offer, !named.isEmpty else { return nil }
+        return String(named.prefix(32))
+    }
+
     /// What a confirmed payment grants: the term and the grant's id.
     public static func atConfirmation(
         _ club: ClubConfiguration, record: PaymentRecord?, nowMs: Int64, unit: String, offer: String? = nil

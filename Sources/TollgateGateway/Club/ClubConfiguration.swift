@@ -13,6 +13,7 @@ import TollgateCore
 /// | `CLUB_ALLOW_LIST` | empty | user ids never removed (besides the chat's administrators) |
 /// | `ACCESS_PERIOD` | unset | how long a payment gives access (10s…3650d, e.g. `30d`); unset: no end (unless the row's expiry column says) |
 /// | `NOCODB_PAID_UNTIL_FIELD` | unset | the row's column with the end of the paid period (read by ``PaidUntil``); wins over `ACCESS_PERIOD` |
+/// | `NOCODB_OFFER_FIELD` | unset | the row's column naming the offer paid for (a `topics` id, written by the payment system); wins over the user's pick |
 /// | `RECONCILE_INTERVAL` | `24h` | how often the leading gateway compares the ledger with Telegram and NocoDB (1m…30d); `off`: only on request (`tollgate club reconcile`) |
 /// | `RECONCILE_SHARE` | `0.1` | the share of `TELEGRAM_GLOBAL_RATE` a reconciliation may use for its own calls (0.01…1), in its own cluster-wide budget |
 public struct ClubConfiguration: Sendable, Equatable {
@@ -30,6 +31,9 @@ public struct ClubConfiguration: Sendable, Equatable {
     public var accessPeriod: Duration?
     /// The row's expiry column (`NOCODB_PAID_UNTIL_FIELD`), when there is one.
     public var paidUntilField: String?
+    /// The row's offer column (`NOCODB_OFFER_FIELD`), when there is one: what it names is granted,
+    /// whatever the user picked.
+    public var offerField: String?
 
     /// How often the leading gateway reconciles (`RECONCILE_INTERVAL`); nil: only on request.
     public var reconcileInterval: Duration?
@@ -43,17 +47,28 @@ public struct ClubConfiguration: Sendable, Equatable {
         public var period: Duration?
     }
 
-    /// The flow's offers by id (``adopt(_:)``); an offer not listed, or none, opens every chat.
+    /// The flow's offers by id (``adopt(_:)``).
     public var offers: [String: Offer] = [:]
 
-    /// The club chats a grant for `offer` opens.
-    public func chats(of offer: String?) -> [Int64] { offer.flatMap { offers[$0]?.chats } ?? chats }
+    /// The club chats a grant for `offer` opens: a grant for no offer, or a flow without offers,
+    /// opens every chat; a grant for an offer the flow no longer lists opens none (the door stays
+    /// shut rather than opening what was not paid for — keep an offer's id while anyone holds it).
+    public func chats(of offer: String?) -> [Int64] {
+        guard let offer, !offers.isEmpty else { return chats }
+        return offers[offer]?.chats ?? []
+    }
+
+    /// Whether a grant names an offer the flow does not list (``chats(of:)`` opens nothing for it).
+    public func isUnknown(offer: String?) -> Bool {
+        guard let offer, !offers.isEmpty else { return false }
+        return offers[offer] == nil
+    }
 
     /// How long a payment for `offer` gives access (nil: no end unless the row says).
     public func period(of offer: String?) -> Duration? { offer.flatMap { offers[$0]?.period } ?? accessPeriod }
 
     /// Takes in the flow's offers; returns what is wrong with them (a chat not in `CLUB_CHAT_ID`,
-    /// a period while access has no periods).
+    /// a period while access has no periods, or while the row's expiry column sets the end).
     public mutating func adopt(_ topics: [FlowDefinition.Topic]) -> [String] {
         var problems: [String] = []
         offers = [:]
@@ -62,7 +77,10 @@ public struct ClubConfiguration: Sendable, Equatable {
             for chat in chats where !self.chats.contains(chat) {
                 problems.append("topic '\(topic.id)' names chat \(chat), which is not in CLUB_CHAT_ID")
             }
-            if topic.accessPeriod != nil, !hasPeriods {
+            if topic.accessPeriod != nil, paidUntilField != nil {
+                problems.append(
+                    "topic '\(topic.id)' has an access_period, but NOCODB_PAID_UNTIL_FIELD sets the end of access from the row: remove one of them")
+            } else if topic.accessPeriod != nil, !hasPeriods {
                 problems.append(
                     "topic '\(topic.id)' has an access_period, but access has no periods: set ACCESS_PERIOD (the default period) or NOCODB_PAID_UNTIL_FIELD")
             }
@@ -101,7 +119,7 @@ public struct ClubConfiguration: Sendable, Equatable {
         guard let raw = r.optionalString("CLUB_CHAT_ID"), !raw.isEmpty else {
             for key in [
                 "ACCESS_MODE", "INVITE_TTL", "CLUB_ALLOW_LIST", "CLUB_REMOVE_UNENTITLED", "ACCESS_PERIOD", "RECONCILE_INTERVAL",
-                "RECONCILE_SHARE",
+                "RECONCILE_SHARE", "NOCODB_OFFER_FIELD",
             ] where r.optionalString(key) != nil {
                 r.problem(key, "has no effect without CLUB_CHAT_ID")
             }
@@ -137,6 +155,7 @@ public struct ClubConfiguration: Sendable, Equatable {
             period = r.duration("ACCESS_PERIOD", default: .seconds(30 * 86400), min: .seconds(10), max: .seconds(3650 * 86400))
         }
         let field = r.optionalString("NOCODB_PAID_UNTIL_FIELD").flatMap { $0.isEmpty ? nil : $0 }
+        let offerField = r.optionalString("NOCODB_OFFER_FIELD").flatMap { $0.isEmpty ? nil : $0 }
         var interval: Duration? = .seconds(86400)
         if let text = r.optionalString("RECONCILE_INTERVAL"), ["off", "no", "0"].contains(text.lowercased()) {
             interval = nil
@@ -144,8 +163,10 @@ public struct ClubConfiguration: Sendable, Equatable {
             interval = r.duration("RECONCILE_INTERVAL", default: .seconds(86400), min: .seconds(60), max: .seconds(30 * 86400))
         }
         let share = r.double("RECONCILE_SHARE", default: 0.1, range: 0.01...1)
-        return ClubConfiguration(
+        var club = ClubConfiguration(
             chats: chats, mode: mode, inviteTTL: ttl, removeUnentitled: remove, allowList: allow, accessPeriod: period,
             paidUntilField: field, reconcileInterval: interval, reconcileShare: share)
+        club.offerField = offerField
+        return club
     }
 }

@@ -67,6 +67,11 @@ public final class ClubDoor: Sendable {
         switch config.mode {
         case .inviteLink:
             for chat in chats { links.append(try await personalLink(user, chat: chat, entry: entry)) }
+            // Links to chats the grant does not open (an earlier offer's) stop working.
+            for (chat, held) in entry.links where !chats.contains(chat) {
+                await revoke(chat: chat, link: held.link)
+                try await ledger.dropLink(user, chat: chat, link: held.link)
+            }
         case .joinRequest:
             for chat in chats { links.append(try await sharedJoinLink(chat)) }
         }

@@ -214,6 +214,11 @@ public final class ClubReconciler: Service, Sendable {
         if !insideChats.isEmpty { report.inside += 1 }
         // The chats their right opens: all for the allow-list, their offer's for a grant.
         let rightChats = Set(allowed ? config.chats : entitled ? config.chats(of: entry.offer) : [])
+        if entitled, !allowed, config.isUnknown(offer: entry.offer) {
+            logger.warning(
+                "a grant names an offer the flow does not list: it opens no chat (restore the offer's id in the flow file, or grant again)",
+                metadata: ["user": "\(user)", "offer": "\(entry.offer ?? "")"])
+        }
 
         if entitled {
             // Inside a chat of another offer (someone else's link): shown out of that one.
@@ -267,7 +272,7 @@ public final class ClubReconciler: Service, Sendable {
         // and without a live link to get in.
         let banned = seen.contains { chat, s in if case .outside(true) = s { rightChats.contains(chat) } else { false } }
         let insideTheirs = insideChats.contains { rightChats.contains($0.0) }
-        guard Self.isStranded(entry, inside: insideTheirs, banned: banned, mode: config.mode, nowMs: now) else { return }
+        guard Self.isStranded(entry, inside: insideTheirs, banned: banned, chats: rightChats, mode: config.mode, nowMs: now) else { return }
         let grant = entry.grantID ?? "grant"
         report.strandedPayers += 1
         if dryRun { return }
@@ -328,14 +333,17 @@ public final class ClubReconciler: Service, Sendable {
         member.isInside || member.status.text == "kicked" ? member.status.text : "left"
     }
 
-    /// An entitled user who is in no club chat, not banned by an administrator, holds no live
-    /// personal link and was not re-invited for this grant yet. The same rule for a
-    /// reconciliation (membership from Telegram) and `club status` (membership as last seen).
-    static func isStranded(
-        _ entry: EntitlementLedger.Entry, inside: Bool, banned: Bool, mode: ClubConfiguration.AccessMode, nowMs: Int64
+    /// An entitled user who is in none of their chats (`chats`: those their offer opens), not
+    /// banned there by an administrator, holds no live personal link to one of them and was not
+    /// re-invited for this grant yet. The same rule for a reconciliation (membership from
+    /// Telegram) and `club status` (membership as last seen).
+    public static func isStranded(
+        _ entry: EntitlementLedger.Entry, inside: Bool, banned: Bool, chats: Set<Int64>, mode: ClubConfiguration.AccessMode,
+        nowMs: Int64
     ) -> Bool {
-        guard entry.isEntitled(at: nowMs), !inside, !banned else { return false }
-        let live = mode == .inviteLink && entry.links.values.contains { $0.expires > nowMs / 1000 + ClubDoor.reuseMargin }
+        guard entry.isEntitled(at: nowMs), !inside, !banned, !chats.isEmpty else { return false }
+        let live =
+            mode == .inviteLink && entry.links.contains { chats.contains($0.key) && $0.value.expires > nowMs / 1000 + ClubDoor.reuseMargin }
         return !live && entry.reinvitedGrant != (entry.grantID ?? "grant")
     }
 
@@ -390,7 +398,7 @@ public final class ClubReconciler: Service, Sendable {
                 if !admin && entry.membership.contains(where: { isIn($0.value) && !rightChats.contains($0.key) }) { intruders += 1 }
                 let insideTheirs = entry.membership.contains { isIn($0.value) && rightChats.contains($0.key) }
                 let banned = entry.membership.contains { $0.value == "kicked" && rightChats.contains($0.key) }
-                if Self.isStranded(entry, inside: insideTheirs, banned: banned, mode: config.mode, nowMs: now) { stranded += 1 }
+                if Self.isStranded(entry, inside: insideTheirs, banned: banned, chats: rightChats, mode: config.mode, nowMs: now) { stranded += 1 }
             }
         } while cursor != "0"
         let last = try await redis.next().send("GET", reportKey).string.flatMap {
@@ -407,7 +415,8 @@ public final class ClubReconciler: Service, Sendable {
         ClubMember(
             userID: user, entitled: entry.isEntitled(at: WallClock.epochMilliseconds()), source: entry.source,
             grantedAtMs: entry.grantedAtMs, expiresAtMs: entry.expiresAtMs,
-            membership: Dictionary(uniqueKeysWithValues: entry.membership.map { (String($0.key), $0.value) }), links: entry.links.count)
+            membership: Dictionary(uniqueKeysWithValues: entry.membership.map { (String($0.key), $0.value) }), links: entry.links.count,
+            offer: entry.offer)
     }
 
     /// A manual grant through the ledger (source `manual`), answered with the user's links.
@@ -426,11 +435,28 @@ public final class ClubReconciler: Service, Sendable {
             if let until = request.untilMs { .until(until) } else if let period = request.periodMs { .period(.milliseconds(period)) } else {
                 .forever
             }
+        let offer: EntitlementLedger.OfferChange
+        switch request.offer {
+        case nil: offer = .keep
+        case ""?: offer = .set(nil)
+        case let id?:
+            guard config.offers[id] != nil else {
+                let known = config.offers.keys.sorted()
+                throw IPCError(
+                    .invalidRequest,
+                    known.isEmpty
+                        ? "'body.offer' names '\(id)', but the flow lists no offers (topics)"
+                        : "'body.offer' names '\(id)', which the flow does not list (it lists \(known.joined(separator: ", ")))")
+            }
+            offer = .set(id)
+        }
         let id = "manual:\(WallClock.epochMilliseconds()):\(UInt32.random(in: 0...UInt32.max))"
-        let granted = try await ledger.grant(request.userID, source: "manual", grantID: id, term: term)
-        // Its end is a lapse like a payment's: reminders, then shown out, by durable jobs.
+        let granted = try await ledger.grant(request.userID, source: "manual", grantID: id, term: term, offer: offer)
+        // Its end is a lapse like a payment's: reminders (the offer's), then shown out, by durable jobs.
         if let until = granted.untilMs {
-            try await runner.schedulePeriod(of: FlowUser(userID: request.userID, chatID: request.userID, firstName: ""), untilMs: until)
+            let held = try await ledger.entry(request.userID).offer
+            try await runner.schedulePeriod(
+                of: FlowUser(userID: request.userID, chatID: request.userID, firstName: ""), untilMs: until, flow: runner.flow.offer(held))
         }
         let links = try await door.invites(for: request.userID)
         logger.notice("an operator granted access", metadata: ["user": "\(request.userID)"])

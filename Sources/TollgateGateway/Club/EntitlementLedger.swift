@@ -40,6 +40,14 @@ public struct EntitlementLedger: Sendable {
         /// The offer (flow `topics`) the grant in force is for; nil: the whole club.
         public var offer: String?
 
+        public init() {}
+
+        /// The NocoDB row the grant came from (`source` `nocodb:<row>`), if it came from one.
+        public var recordID: Int64? {
+            guard let source, source.hasPrefix("nocodb:") else { return nil }
+            return Int64(source.dropFirst(7)).flatMap { $0 > 0 ? $0 : nil }
+        }
+
         /// Entitled at `nowMs` (granted, not revoked, not expired).
         public func isEntitled(at nowMs: Int64) -> Bool {
             entitled && (expiresAtMs.map { $0 > nowMs } ?? true)
@@ -52,6 +60,11 @@ public struct EntitlementLedger: Sendable {
         public var link: String
         /// Unix seconds.
         public var expires: Int64
+
+        public init(link: String, expires: Int64) {
+            self.link = link
+            self.expires = expires
+        }
     }
 
     func key(_ user: Int64) -> String { keys("club", "ent", String(user)) }
@@ -105,6 +118,22 @@ public struct EntitlementLedger: Sendable {
         case period(Duration)
     }
 
+    /// What a grant does to the offer it is for.
+    public enum OfferChange: Sendable, Equatable {
+        /// The grant is for this offer (a flow `topics` id; nil: the whole club).
+        case set(String?)
+        /// The offer in force stays (a renewal, an operator's grant without `--offer`).
+        case keep
+
+        /// The script's argument: `=<id>`, `=` (the whole club) or `keep`.
+        var argument: String {
+            switch self {
+            case .set(let id): "=" + (id ?? "")
+            case .keep: "keep"
+            }
+        }
+    }
+
     /// What a grant left.
     public struct Grant: Sendable, Equatable {
         public var version: Int64
@@ -117,9 +146,9 @@ public struct EntitlementLedger: Sendable {
     /// Grants access from `source` for `term`, once per `grantID` (a payment's confirmation, a
     /// renewal, a row's date): granting again with the same id changes nothing — also after a
     /// later revoke, so a replayed confirmation never re-opens a door that was closed since.
-    /// `offer` is what the grant opens (a flow offer's chats; nil: the whole club).
+    /// `offer` is what the grant opens (``OfferChange``), changed in the same atomic step.
     public func grant(
-        _ user: Int64, source: String, grantID: String, term: Term, offer: String? = nil
+        _ user: Int64, source: String, grantID: String, term: Term, offer: OfferChange = .set(nil)
     ) async throws(RedisError) -> Grant {
         let (kind, value): (String, Int64) =
             switch term {
@@ -130,7 +159,8 @@ public struct EntitlementLedger: Sendable {
         let reply = try await redis.next().evaluate(
             Self.grantScript, keys: [RedisArgument(key(user))],
             args: [
-                RedisArgument(source), RedisArgument(grantID), RedisArgument(kind), RedisArgument(value), RedisArgument(offer ?? ""),
+                RedisArgument(source), RedisArgument(grantID), RedisArgument(kind), RedisArgument(value),
+                RedisArgument(offer.argument),
             ])
         let items = reply.array ?? []
         let until = items.count > 1 ? (items[1].int ?? 0) : 0
@@ -197,7 +227,8 @@ public struct EntitlementLedger: Sendable {
     }
 
     /// KEYS: entry; ARGV: source, grant id, term kind (`forever`, `until`, `period`), its value
-    /// (ms), offer (empty: the whole club). Returns {version, until ms (0: none), changed 0/1}.
+    /// (ms), offer (`=<id>`; `=`: the whole club; `keep`: unchanged). Returns {version, until ms
+    /// (0: none), changed 0/1}.
     static let grantScript = RedisScript(
         name: "club-grant",
         source: """
@@ -216,7 +247,11 @@ public struct EntitlementLedger: Sendable {
               finish = base + tonumber(ARGV[4])
             end
             redis.call('HSET', KEYS[1], 'entitled', '1', 'source', ARGV[1], 'grant', ARGV[2], 'expires_at', finish)
-            if ARGV[5] == '' then redis.call('HDEL', KEYS[1], 'offer') else redis.call('HSET', KEYS[1], 'offer', ARGV[5]) end
+            if ARGV[5] == '=' then
+              redis.call('HDEL', KEYS[1], 'offer')
+            elseif ARGV[5] ~= 'keep' then
+              redis.call('HSET', KEYS[1], 'offer', string.sub(ARGV[5], 2))
+            end
             if not running then redis.call('HSET', KEYS[1], 'granted_at', now) end
             return {redis.call('HINCRBY', KEYS[1], 'v', 1), finish, 1}
             """)

@@ -109,8 +109,9 @@ public enum StepMark: Sendable, Hashable {
 public enum StepResult: Sendable, Hashable, Codable {
     /// Nothing to remember (a callback answered, a payment watched, reminders scheduled).
     case plain
-    /// The phase and state version the unit was planned with (the `plan` field).
-    case plan(phase: UserPhase?, version: Int64)
+    /// The phase, state version and offer the unit was planned with (the `plan` field; `topic`
+    /// empty: none; absent: recorded before offers were, planned with the current one).
+    case plan(phase: UserPhase?, version: Int64, topic: String? = nil)
     /// The user's NocoDB row.
     case record(id: Int64)
     case moved(version: Int64)

@@ -1,3 +1,4 @@
+import TollgateIPC
 import TollgateTelegram
 
 /// What the bot says and when: texts, buttons, delays and media of the paid-access flow.
@@ -80,8 +81,7 @@ public struct FlowDefinition: Sendable, Hashable {
 
         /// Whether `id` can be an offer's id.
         public static func isValidID(_ id: String) -> Bool {
-            !id.isEmpty && id.utf8.count <= 32
-                && id.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F || $0 == 0x2D }
+            ClubGrant.isOfferID(id)
         }
     }
 

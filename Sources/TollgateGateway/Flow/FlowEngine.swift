@@ -32,6 +32,15 @@ public enum FlowEvent: Sendable, Hashable {
     /// chat without a live link: send a fresh one.
     case reinvite(grantID: String)
 
+    /// Work of a grant in the ledger (its period's reminders and lapse, a re-invite): it is about
+    /// the offer and the row of that grant, not whatever the user's state says now.
+    public var isGrantWork: Bool {
+        switch self {
+        case .accessReminder, .accessLapse, .reinvite: true
+        default: false
+        }
+    }
+
     /// Events of the club's door: not the user writing to the bot (no inbound limit, no unblock).
     public var isDoorEvent: Bool {
         switch self {
@@ -254,7 +263,9 @@ public struct FlowEngine: Sendable {
                 ])
         case .accessReminder(let step, let until):
             guard periods else { return .skip("no access periods configured") }
-            guard phase == .paid else { return .skip("not paid (\(phase?.rawValue ?? "no state"))") }
+            // Whether the period is still the one in force is the ledger's to say (the first step),
+            // not the user's state, which may have expired during a long period or never been paid
+            // (an operator's grant).
             guard let reminder = flow.renewalReminders.first(where: { $0.step == step }) else {
                 return .skip("no renewal reminder step '\(step)' in the flow")
             }
@@ -265,7 +276,7 @@ public struct FlowEngine: Sendable {
             guard periods else { return .skip("no access periods configured") }
             return FlowPlan(steps: [.renewFromRecord(untilMs: until)] + renewed + [
                 .ifRenewed(false, .endAccess(untilMs: until)),
-                .ifRenewed(false, .transition(to: .awaitingPayment, from: [.paid], mustMove: false)),
+                .ifRenewed(false, .transition(to: .awaitingPayment, from: [.paid, nil], mustMove: false)),
                 .ifRenewed(false, .send(FlowSend(flow.lapsed, keyboard: flow.payKeyboard))),
                 .ifRenewed(false, .watchPayment),
             ])

@@ -97,7 +97,7 @@ extension FlowNodeReader {
                 topic.chats = chats
             }
             if let node = fields["access_period"] {
-                topic.accessPeriod = try duration(node, "\(path).access_period", min: .seconds(10))
+                topic.accessPeriod = try duration(node, "\(path).access_period", min: .seconds(10), max: .seconds(3650 * 86400))
             }
             if let node = fields["payment"] {
                 let payment = try mapping(node, "\(path).payment", allowed: Self.messageKeys + ["url"])

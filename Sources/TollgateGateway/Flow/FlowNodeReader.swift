@@ -42,14 +42,17 @@ struct FlowNodeReader {
         return value
     }
 
-    func duration(_ node: Node, _ path: String, min: Duration) throws(FlowFileError) -> Duration {
+    func duration(
+        _ node: Node, _ path: String, min: Duration, max: Duration = .seconds(365 * 86400)
+    ) throws(FlowFileError) -> Duration {
         let raw = try string(node, path)
         guard let value = DurationParser.parse(raw) else {
             throw fail(node, "\(path): '\(raw)' is not a duration like 30s, 5m or 48h")
         }
         guard value >= min else { throw fail(node, "\(path) must be at least \(DurationParser.format(min))") }
-        // A flow's delays become job due times and watch expiries: a year is the most any means.
-        guard value <= .seconds(365 * 86400) else { throw fail(node, "\(path) must be at most 365d") }
+        // A flow's delays become job due times and watch expiries: a year is the most any means
+        // (an access period, like ACCESS_PERIOD, ten).
+        guard value <= max else { throw fail(node, "\(path) must be at most \(DurationParser.format(max))") }
         return value
     }
 

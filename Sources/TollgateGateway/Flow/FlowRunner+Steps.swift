@@ -98,13 +98,22 @@ extension FlowRunner {
             guard let door else { return .next(.plain, sent: false) }
             let source = context.recordID.map { "nocodb:\($0)" } ?? "payment"
             var record: PaymentRecord?
-            if door.config.paidUntilField != nil, let id = context.recordID { record = try await directory.paymentRecord(id) }
-            // The offer the user was paying for (one of the flow's topics; nil: the whole club).
-            let offer = context.base.topic(context.topic)?.id
+            if door.config.paidUntilField != nil || door.config.offerField != nil, let id = context.recordID {
+                record = try await directory.paymentRecord(id)
+            }
+            // The offer paid for: the row's offer column, else the user's pick (nil: the whole club).
+            let offer = AccessTerms.rowOffer(door.config, record: record) ?? context.base.topic(context.topic)?.id
+            if door.config.isUnknown(offer: offer) {
+                logger.warning(
+                    "the payment's row names an offer the flow does not list: the grant opens no chat",
+                    metadata: ["user": "\(context.user.userID)", "offer": "\(offer ?? "")"])
+            }
+            if offer != context.topic, let offer, door.config.offers[offer] != nil { context.topic = offer }
             let (term, grantID) = AccessTerms.atConfirmation(
                 door.config, record: record, nowMs: WallClock.epochMilliseconds(), unit: scope, offer: offer)
             let before = try await door.ledger.entry(context.user.userID)
-            let grant = try await door.ledger.grant(context.user.userID, source: source, grantID: grantID, term: term, offer: offer)
+            let grant = try await door.ledger.grant(
+                context.user.userID, source: source, grantID: grantID, term: term, offer: .set(offer))
             // A payment after an earlier grant (a period that lapsed, paid again) is a renewal.
             if grant.changed, before.grantID != nil, door.config.hasPeriods { door.count(\.renewals) }
             return .next(.granted(version: grant.version, untilMs: grant.untilMs), sent: false)
@@ -128,12 +137,16 @@ extension FlowRunner {
             }
             var record: PaymentRecord?
             if let id = context.recordID { record = try await directory.paymentRecord(id) }
-            guard let renewal = AccessTerms.renewal(door.config, record: record, untilMs: until, unit: scope, offer: entry.offer) else {
+            // A renewal for another offer, when the row's offer column says so; else the offer stays.
+            let named = AccessTerms.rowOffer(door.config, record: record)
+            let offer = named ?? entry.offer
+            guard let renewal = AccessTerms.renewal(door.config, record: record, untilMs: until, unit: scope, offer: offer) else {
                 return .next(.renewal(untilMs: nil), sent: false)
             }
             let source = context.recordID.map { "nocodb:\($0)" } ?? "payment"
             let grant = try await door.ledger.grant(
-                context.user.userID, source: source, grantID: renewal.grantID, term: renewal.term, offer: entry.offer)
+                context.user.userID, source: source, grantID: renewal.grantID, term: renewal.term,
+                offer: named.map { .set($0) } ?? .keep)
             if grant.changed { door.count(\.renewals) }
             return .next(.renewal(untilMs: grant.untilMs ?? until), sent: false)
 

@@ -120,13 +120,24 @@ public struct FlowRunner: Sendable {
         let record = try await journal.load(scope)
         if let outcome = record.outcome { return .alreadyDone(outcome) }
         let state = try await states.state(of: user.userID)
-        // The plan depends on the phase seen the first time: a replay plans with that same phase.
-        let basis = UnitDecisions.planBasis(recorded: record.result("plan"), current: state)
-        if basis.record {
-            try await journal.markDone(scope, "plan", .plan(phase: basis.phase, version: basis.version ?? 0))
+        // The offer the user picked (several in the flow: its texts, payment page and reminders)
+        // and their row — for the work of a grant, the grant's own, from the ledger: the state may
+        // have expired during a long period, or the grant be an operator's.
+        var topic = state?.metadata["topic"]
+        var recordID = state?.metadata["record_id"].flatMap { Int64($0) }
+        if event.isGrantWork, let door {
+            let entry = try await door.ledger.entry(user.userID)
+            if entry.grantID != nil {
+                topic = entry.offer
+                recordID = entry.recordID ?? recordID
+            }
         }
-        // The offer the user picked (several in the flow): its texts, payment page and reminders.
-        let topic = state?.metadata["topic"]
+        // The plan depends on what was seen the first time: a replay plans with the same phase and offer.
+        let basis = UnitDecisions.planBasis(recorded: record.result("plan"), current: state, topic: topic)
+        if basis.record {
+            try await journal.markDone(scope, "plan", .plan(phase: basis.phase, version: basis.version ?? 0, topic: basis.topic ?? ""))
+        }
+        topic = basis.topic
         let plan = engine.forOffer(topic).plan(event, phase: basis.phase, stateVersion: basis.version, topic: topic)
         if let reason = plan.skipReason {
             try await journal.finish(scope, .skipped(reason))
@@ -135,7 +146,7 @@ public struct FlowRunner: Sendable {
         var user = user
         if user.firstName.isEmpty { user.firstName = state?.metadata["first_name"] ?? "there" }
         var context = Context(
-            user: user, recordID: state?.metadata["record_id"].flatMap { Int64($0) }, cycle: state?.version, base: flow, topic: topic)
+            user: user, recordID: recordID, cycle: state?.version, base: flow, topic: topic)
         var sent = 0
         var endNote: FlowRunResult?
         for (index, step) in plan.steps.enumerated() {

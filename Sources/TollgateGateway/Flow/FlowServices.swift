@@ -18,10 +18,14 @@ public struct PaymentRecord: Sendable, Equatable {
     public var paid: Bool
     /// The row's expiry column (Unix ms), when it has one and a readable date.
     public var paidUntilMs: Int64?
+    /// What the row's offer column (`NOCODB_OFFER_FIELD`) says was paid for (trimmed, at most 64
+    /// bytes kept); nil: no such column, or empty.
+    public var offer: String?
 
-    public init(paid: Bool, paidUntilMs: Int64? = nil) {
+    public init(paid: Bool, paidUntilMs: Int64? = nil, offer: String? = nil) {
         self.paid = paid
         self.paidUntilMs = paidUntilMs
+        self.offer = offer
     }
 }
 

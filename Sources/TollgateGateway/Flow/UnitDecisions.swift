@@ -96,11 +96,17 @@ public enum UnitDecisions {
         }
     }
 
-    /// The phase and state version to plan with: the ones recorded the first time (a replay plans
-    /// the same steps), else the user's current state, to be recorded.
-    public static func planBasis(recorded: StepResult?, current: UserState?) -> (phase: UserPhase?, version: Int64?, record: Bool) {
-        if case .plan(let phase, let version) = recorded { return (phase, version, false) }
-        return (current?.phase, current?.version, true)
+    /// What a unit plans with: the phase, state version and offer recorded the first time (a
+    /// replay plans the same steps), else the user's current state and `topic` (the offer the unit
+    /// is about now), to be recorded.
+    public static func planBasis(
+        recorded: StepResult?, current: UserState?, topic: String?
+    ) -> (phase: UserPhase?, version: Int64?, topic: String?, record: Bool) {
+        if case .plan(let phase, let version, let planned) = recorded {
+            guard let planned else { return (phase, version, topic, false) }
+            return (phase, version, planned.isEmpty ? nil : planned, false)
+        }
+        return (current?.phase, current?.version, topic, true)
     }
 
     /// The cycle (state version) and row id a finished step gives the steps after it.

@@ -57,7 +57,9 @@ public enum GatewayComponent {
             // The flow's offers (checked when the configuration was read; taken in again here for
             // a configuration built in code).
             var club = club
-            _ = club.adopt(config.flow.topics)
+            for problem in club.adopt(config.flow.topics) {
+                logger.error("the flow's offers do not fit the club", metadata: ["problem": "\(problem)"])
+            }
             return ClubDoor(
                 config: club, telegram: telegram, ledger: EntitlementLedger(redis: host.redis, keys: keys), redis: host.redis,
                 keys: keys, logger: logger)

@@ -96,7 +96,11 @@ public final class NocoDBUserDirectory: UserDirectory {
         guard let row = try await client.get(id: recordID, fields: config.paymentFields) else { return nil }
         return PaymentRecord(
             paid: row[config.paidField]?.isTruthy == true,
-            paidUntilMs: config.paidUntilField.flatMap { PaidUntil.milliseconds(row[$0]) })
+            paidUntilMs: config.paidUntilField.flatMap { PaidUntil.milliseconds(row[$0]) },
+            offer: config.offerField.flatMap { field in
+                row[field]?.text.map { String($0.trimmingCharacters(in: .whitespacesAndNewlines).utf8.prefix(64)) ?? "" }
+                    .flatMap { $0.isEmpty ? nil : $0 }
+            })
     }
 
     public func credit(_ recordID: Int64) async throws {

@@ -15,11 +15,14 @@ public struct ClubMember: Codable, Sendable, Equatable {
     public var membership: [String: String]
     /// Personal links currently held (one per chat at most).
     public var links: Int
+    /// The flow's offer the grant is for; absent: the whole club.
+    public var offer: String?
 
     public init(
         userID: Int64, entitled: Bool, source: String? = nil, grantedAtMs: Int64? = nil, expiresAtMs: Int64? = nil,
-        membership: [String: String] = [:], links: Int = 0
+        membership: [String: String] = [:], links: Int = 0, offer: String? = nil
     ) {
+        self.offer = offer
         self.userID = userID
         self.entitled = entitled
         self.source = source
@@ -30,7 +33,7 @@ public struct ClubMember: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case entitled, source, membership, links
+        case entitled, source, membership, links, offer
         case userID = "user_id"
         case grantedAtMs = "granted_at_ms"
         case expiresAtMs = "expires_at_ms"
@@ -157,14 +160,19 @@ public struct ClubGrant: IPCRequest, Equatable {
     public var userID: Int64
     public var untilMs: Int64?
     public var periodMs: Int64?
+    /// The flow's offer to grant (a `topics` id; empty: the whole club); absent: the offer the
+    /// user holds stays.
+    public var offer: String?
 
-    public init(userID: Int64, untilMs: Int64? = nil, periodMs: Int64? = nil) {
+    public init(userID: Int64, untilMs: Int64? = nil, periodMs: Int64? = nil, offer: String? = nil) {
         self.userID = userID
         self.untilMs = untilMs
         self.periodMs = periodMs
+        self.offer = offer
     }
 
     enum CodingKeys: String, CodingKey {
+        case offer
         case userID = "user_id"
         case untilMs = "until_ms"
         case periodMs = "period_ms"
@@ -237,6 +245,14 @@ extension ClubGrant: IPCValidating {
             throw IPCError(.invalidRequest, "'body.period_ms' must be from 1000 to \(Self.longestPeriodMs) (10 years)")
         default: break
         }
+        if let offer, !offer.isEmpty, !Self.isOfferID(offer) {
+            throw IPCError(.invalidRequest, "'body.offer' must be 1-32 of a-z 0-9 _ - (an offer of the flow), or empty for the whole club")
+        }
+    }
+
+    /// An offer id as the flow file spells them: 1-32 of `a-z 0-9 _ -`.
+    public static func isOfferID(_ id: String) -> Bool {
+        (1...32).contains(id.utf8.count) && id.utf8.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5f || $0 == 0x2d }
     }
 }
 
