@@ -74,6 +74,7 @@ let package = Package(
         .target(name: "TollgateCoordination", dependencies: ["TollgateCore", "TollgateRedis", log, lifecycle]),
         // The durable delayed-job store (Redis scripts on the server clock).
         .target(name: "TollgateJobs", dependencies: ["TollgateCore", "TollgateRedis", "TollgateIPC", log]),
+        .target(name: "TollgateBroadcast", dependencies: ["TollgateCore", "TollgateRedis"]),
         // NocoDB API v2 client, every request through the shared limiter.
         .target(name: "TollgateNocoDB", dependencies: ["TollgateCore", "TollgateHTTP", "TollgateCoordination", log]),
         // Telegram Bot API client.
@@ -159,6 +160,7 @@ let package = Package(
         .testTarget(
             name: "CoordinationTests", dependencies: ["TollgateCoordination", "TollgateRedis", "TollgateTestKit"]),
         .testTarget(name: "JobsTests", dependencies: ["TollgateJobs", "TollgateRedis", "TollgateTestKit"]),
+        .testTarget(name: "BroadcastTests", dependencies: ["TollgateBroadcast", "TollgateRedis", "TollgateTestKit"]),
         .testTarget(
             name: "NocoDBTests",
             dependencies: ["TollgateNocoDB", "TollgateSimulators", "TollgateCoordination", "TollgateTestKit", lifecycle]),
