@@ -173,3 +173,47 @@ struct SenderBranchesTests {
         }
     }
 }
+
+/// A limiter that records what it was asked, in order.
+final class RecordingLimiter: RateLimiter {
+    let inner = LocalRateLimiter()
+    let events = Mutex<[String]>([])
+
+    func acquire(_ resource: RateLimitedResource) async throws -> RateLimitGrant {
+        let grant = try await inner.acquire(resource)
+        events.withLock { $0.append("acquire \(resource.name.split(separator: ":").dropFirst(2).first ?? "")") }
+        return grant
+    }
+
+    func pushBack(_ resource: RateLimitedResource, by delay: Duration) async throws {
+        try await inner.pushBack(resource, by: delay)
+    }
+
+    func currentWait(_ resource: RateLimitedResource) async throws -> Duration {
+        let wait = try await inner.currentWait(resource)
+        events.withLock { $0.append("peek \(resource.name.split(separator: ":").dropFirst(2).first ?? "") \(wait == .zero ? "free" : "held")") }
+        return wait
+    }
+}
+
+@Suite("Low-priority sends (broadcasts)")
+struct LowPrioritySendTests {
+    @Test("A low-priority send takes its own budget, then the bot's only when a slot is free now: it steps aside during a 429's push-back")
+    func stepsAside() async throws {
+        let recorder = RecordingLimiter()
+        let limits = SharedSendLimits(limiter: recorder, botID: "654321", globalPerSecond: 30, chatPerSecond: 100, groupPerMinute: 6000)
+        try await limits.acquireLowPriority(chatID: 42, cost: 1)
+        #expect(recorder.events.withLock { $0 } == ["acquire chat", "acquire bulk", "peek global free", "acquire global"])
+        // A 429 pushes the bot back: the low-priority send looks, steps aside, and takes a slot only once it is free.
+        recorder.events.withLock { $0 = [] }
+        try await limits.pushBack(chatID: 43, by: .milliseconds(300))
+        try await limits.acquireLowPriority(chatID: 44, cost: 1)
+        let events = recorder.events.withLock { $0 }
+        #expect(events.first == "acquire chat" && events.contains("peek global held"), "\(events)")
+        #expect(Array(events.suffix(2)) == ["peek global free", "acquire global"], "\(events)")
+        // Normal sends never look: they wait in line.
+        recorder.events.withLock { $0 = [] }
+        try await limits.acquire(chatID: 45, cost: 1)
+        #expect(recorder.events.withLock { $0 } == ["acquire chat", "acquire global"])
+    }
+}

@@ -18,4 +18,17 @@ public protocol OutboundRateLimiter: Sendable {
     /// share of the bot's rate, so background work never takes a slot a reply to a user needs;
     /// while a 429 holds the bot back, background work waits too.
     func acquireBackground() async throws
+
+    /// Like ``acquire(chatID:cost:)`` for traffic nobody is waiting for (a broadcast): it takes a
+    /// slot of the bot's budget only when one is free at that moment (never waiting in line for
+    /// one, never during a 429's push-back), and keeps to a budget of its own a little below the
+    /// bot's — so a reply arriving during a campaign finds room within a slot or two.
+    func acquireLowPriority(chatID: Int64, cost: Int) async throws
+}
+
+extension OutboundRateLimiter {
+    /// Without priorities (a test's limiter): the same as any send.
+    public func acquireLowPriority(chatID: Int64, cost: Int) async throws {
+        try await acquire(chatID: chatID, cost: cost)
+    }
 }

@@ -4,6 +4,14 @@ import TollgateCore
 import TollgateRedis
 import TollgateTelegram
 
+/// Whose slot a send takes.
+public enum SendPriority: Sendable, Equatable {
+    /// Replies, confirmations, reminders: someone is waiting for them.
+    case normal
+    /// A broadcast: only what the others leave (``OutboundRateLimiter/acquireLowPriority(chatID:cost:)``).
+    case low
+}
+
 /// The one way messages leave the gateway: Telegram's flood limits (shared through Redis with
 /// every gateway), the suppression list, retries, and honest outcomes.
 ///
@@ -102,7 +110,7 @@ public final class OutboundSender: Sendable {
     ///     wait: the caller's "may have reached the user" is cleared again, so a crash during the
     ///     backoff leaves nothing uncertain.
     public func send(
-        _ message: OutboundMessage, departBy: ContinuousClock.Instant? = nil,
+        _ message: OutboundMessage, priority: SendPriority = .normal, departBy: ContinuousClock.Instant? = nil,
         beforeDeparture: (@Sendable () async throws -> Void)? = nil,
         afterKnownNotSent: (@Sendable () async throws -> Void)? = nil
     ) async throws -> SendOutcome {
@@ -115,7 +123,7 @@ public final class OutboundSender: Sendable {
         var rateLimits = 0
         var followedMigration = false
         while true {
-            guard try await waitForSlot(target, departBy: departBy) else {
+            guard try await waitForSlot(target, priority: priority, departBy: departBy) else {
                 counters.withLock { $0.outOfTime += 1 }
                 return .outOfTime
             }
@@ -190,9 +198,14 @@ public final class OutboundSender: Sendable {
     /// Waits for the shared limits and this process's pacing; `false` when `departBy` came first
     /// (the slot, if one was granted, is given up: better a lost slot than a late message that
     /// makes the poller deliver the job again).
-    private func waitForSlot(_ target: OutboundMessage, departBy: ContinuousClock.Instant?) async throws -> Bool {
+    private func waitForSlot(
+        _ target: OutboundMessage, priority: SendPriority, departBy: ContinuousClock.Instant?
+    ) async throws -> Bool {
         guard let departBy else {
-            try await limiter.acquire(chatID: target.chatID, cost: target.cost)
+            switch priority {
+            case .normal: try await limiter.acquire(chatID: target.chatID, cost: target.cost)
+            case .low: try await limiter.acquireLowPriority(chatID: target.chatID, cost: target.cost)
+            }
             try await pace(cost: target.cost)
             return true
         }
@@ -200,7 +213,10 @@ public final class OutboundSender: Sendable {
         let limiter = self.limiter
         let granted = try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
-                try await limiter.acquire(chatID: target.chatID, cost: target.cost)
+                switch priority {
+                case .normal: try await limiter.acquire(chatID: target.chatID, cost: target.cost)
+                case .low: try await limiter.acquireLowPriority(chatID: target.chatID, cost: target.cost)
+                }
                 return true
             }
             group.addTask {

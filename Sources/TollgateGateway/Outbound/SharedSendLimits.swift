@@ -13,6 +13,9 @@ public struct SharedSendLimits: OutboundRateLimiter {
     public let global: RateLimitedResource
     /// The background budget (``OutboundRateLimiter/acquireBackground()``).
     public let background: RateLimitedResource
+    /// The low-priority budget (``OutboundRateLimiter/acquireLowPriority(chatID:cost:)``): the
+    /// bot's rate less half a message a second, so a reply always finds room.
+    public let bulk: RateLimitedResource
     let prefix: String
     let chatPolicy: RateLimitPolicy
     let groupPolicy: RateLimitPolicy
@@ -30,6 +33,9 @@ public struct SharedSendLimits: OutboundRateLimiter {
         self.background = RateLimitedResource(
             name: "telegram:\(botID):background",
             policy: Self.policy(perSecond: globalPerSecond * min(1, max(0.001, backgroundShare)), maxBlock: maxBlock))
+        self.bulk = RateLimitedResource(
+            name: "telegram:\(botID):bulk",
+            policy: Self.policy(perSecond: max(globalPerSecond * 0.5, globalPerSecond - 0.5), maxBlock: maxBlock))
         self.chatPolicy = Self.policy(perSecond: chatPerSecond, maxBlock: maxBlock)
         self.groupPolicy = Self.policy(perSecond: groupPerMinute / 60, maxBlock: maxBlock)
     }
@@ -56,6 +62,22 @@ public struct SharedSendLimits: OutboundRateLimiter {
         let held = try await limiter.currentWait(global)
         if held > global.policy.emissionInterval * 4 { try await Task.sleep(for: held) }
         try await limiter.acquire(background)
+    }
+
+    public func acquireLowPriority(chatID: Int64, cost: Int) async throws {
+        for _ in 0..<max(1, cost) {
+            try await limiter.acquire(chat(chatID))
+            if chatID < 0 { try await limiter.acquire(group(chatID)) }
+            try await limiter.acquire(bulk)
+            // Only a slot of the bot's budget that is free now: while the budget is spent ahead,
+            // or a 429 holds the bot back, this one steps aside and looks again.
+            while true {
+                let wait = try await limiter.currentWait(global)
+                if wait == .zero { break }
+                try await Task.sleep(for: max(wait, global.policy.emissionInterval))
+            }
+            try await limiter.acquire(global)
+        }
     }
 
     public func pushBack(chatID: Int64, by delay: Duration) async throws {
