@@ -176,8 +176,19 @@ struct SenderBranchesTests {
 
 /// A limiter that records what it was asked, in order.
 final class RecordingLimiter: RateLimiter {
-    let inner = LocalRateLimiter()
+    /// The limiter's clock (µs), moved by the test only.
+    final class ManualClock: Sendable {
+        let micros = Atomic<Int64>(1_000_000)
+        func add(_ n: Int64, ordering _: AtomicUpdateOrdering = .relaxed) { micros.add(n, ordering: .relaxed) }
+    }
+    let clock = ManualClock()
+    let inner: LocalRateLimiter
     let events = Mutex<[String]>([])
+
+    init() {
+        let clock = self.clock
+        inner = LocalRateLimiter(now: { clock.micros.load(ordering: .relaxed) })
+    }
 
     func acquire(_ resource: RateLimitedResource) async throws -> RateLimitGrant {
         let grant = try await inner.acquire(resource)
@@ -206,8 +217,16 @@ struct LowPrioritySendTests {
         #expect(recorder.events.withLock { $0 } == ["acquire chat", "acquire bulk", "peek global free", "acquire global"])
         // A 429 pushes the bot back: the low-priority send looks, steps aside, and takes a slot only once it is free.
         recorder.events.withLock { $0 = [] }
-        try await limits.pushBack(chatID: 43, by: .milliseconds(300))
-        try await limits.acquireLowPriority(chatID: 44, cost: 1)
+        recorder.clock.add(1_000_000, ordering: .relaxed)
+        try await limits.pushBack(chatID: 43, by: .seconds(1))
+        let waiting = Task { try await limits.acquireLowPriority(chatID: 44, cost: 1) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !recorder.events.withLock({ $0.contains("peek global held") }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(!recorder.events.withLock { $0.contains("acquire global") }, "no slot taken while the bot is held back")
+        recorder.clock.add(2_000_000, ordering: .relaxed)
+        try await waiting.value
         let events = recorder.events.withLock { $0 }
         #expect(events.first == "acquire chat" && events.contains("peek global held"), "\(events)")
         #expect(Array(events.suffix(2)) == ["peek global free", "acquire global"], "\(events)")

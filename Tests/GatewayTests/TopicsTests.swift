@@ -293,6 +293,11 @@ struct TopicsTests {
             #expect(bobLinks.count == 1 && gw.simulator.join(bob.id, club: Self.lounge, link: bobLinks[0]) == .joined)
             let bobUntil = try #require(try await door.ledger.entry(bob.id).expiresAtMs)
             try await forget(bob.id)
+            // ... and he says /start again: a fresh state (idle) that knows neither his row nor his offer.
+            let sentBefore = gw.simulator.sent(to: bob.id).count
+            gw.simulator.userSends("/start", from: bob)
+            #expect(await eventually { gw.simulator.sent(to: bob.id).count == sentBefore + 1 })
+            #expect(try await gw.states.state(of: bob.id)?.metadata["record_id"] == nil)
             // The poller dropped the watch when it confirmed the payment.
             gw.pollerRequests.state.withLock { $0.watches[bob.id] = nil }
             let lapse = DueWork.accessLapse(untilMs: bobUntil)
@@ -303,7 +308,14 @@ struct TopicsTests {
             #expect(gw.simulator.sent(to: bob.id).last?.text?.contains("Your access to the club has ended") == true)
             // Watched again for the row the grant came from, and awaiting payment once more.
             #expect(await eventually { gw.pollerRequests.watches[bob.id]?.recordID == record })
-            #expect(try await gw.states.state(of: bob.id)?.phase == .awaitingPayment)
+            let awaiting = try await gw.states.state(of: bob.id)
+            #expect(awaiting?.phase == .awaitingPayment && awaiting?.metadata["topic"] == "basic", "\(String(describing: awaiting))")
+            // He pays again: the confirmation (naming the row) grants basic again — the lounge, not the whole club.
+            let again = gw.delivery("paid:\(bob.id):\(record):2", "payment_confirmed", user: bob.id, payload: ["record_id": .number(Double(record))])
+            #expect(await gw.deliver.handle(Deliver(deliveries: [again])).results[0].outcome == .delivered)
+            let renewedEntry = try await door.ledger.entry(bob.id)
+            #expect(renewedEntry.offer == "basic" && renewedEntry.isEntitled(at: WallClock.epochMilliseconds()), "\(renewedEntry)")
+            #expect(link(in: gw.simulator.sent(to: bob.id).last?.text).count == 1)
 
             // Ann pays for VIP; with her state gone, the renewal reminder is VIP's own text.
             _ = try await pick(gw, ann, "vip")
@@ -335,6 +347,12 @@ struct TopicsTests {
             #expect(try await door.ledger.entry(ann.id).offer == "basic", "a refused grant changes nothing")
             let whole = try await reconciler.grant(ClubGrant(userID: ann.id, offer: ""))
             #expect(whole.member.offer == nil && whole.links.count == 2, "\(whole)")
+            // Revoked: no link is issued any more (a /status of a 'paid' state included), the ones held stop working.
+            _ = try await reconciler.revoke(ClubRevoke(userID: ann.id))
+            #expect(try await door.invites(for: ann.id).isEmpty)
+            #expect(whole.links.allSatisfy { l in [Self.lounge, Self.vipRoom].contains { gw.simulator.clubState($0)?.links[l]?.isRevoked == true } })
+            // Nothing in force: a grant must name the offer.
+            await #expect(throws: IPCError.self) { try await reconciler.grant(ClubGrant(userID: ann.id, periodMs: 86_400_000)) }
         }
     }
 
@@ -376,6 +394,7 @@ struct TopicsTests {
             #expect(catLinks.count == 1 && gw.simulator.clubState(Self.lounge)?.links[catLinks[0]] != nil, "\(catLinks)")
             let danLinks = try await confirm(gw, dan.id)
             #expect(try await door.ledger.entry(dan.id).offer == "gold" && danLinks.isEmpty, "\(danLinks)")
+            #expect(gw.simulator.sent(to: dan.id).last?.text?.contains(FlowDefinition.defaults.inviteLink) == false, "never the flow file's static link")
         }
         // Without the column the pick decides; an empty cell too.
         var plain = ClubConfiguration(chats: [Self.lounge])
@@ -383,5 +402,11 @@ struct TopicsTests {
         plain.offerField = "Offer"
         #expect(AccessTerms.rowOffer(plain, record: PaymentRecord(paid: true, offer: "basic")) == "basic")
         #expect(AccessTerms.rowOffer(plain, record: PaymentRecord(paid: true)) == nil)
+        #expect(AccessTerms.rowOffer(plain, record: PaymentRecord(paid: true, offer: "VIP room")) == "?", "not an id: names nothing the flow lists")
+        // The cell as NocoDB answers it.
+        #expect(NocoDBUserDirectory.offerCell(.string("  VIP \n")) == "vip")
+        #expect(NocoDBUserDirectory.offerCell(.string("")) == nil && NocoDBUserDirectory.offerCell(.null) == nil && NocoDBUserDirectory.offerCell(nil) == nil)
+        #expect(NocoDBUserDirectory.offerCell(.array([.string("vip")])) == "?" && NocoDBUserDirectory.offerCell(.int(7)) == "7")
+        #expect(NocoDBUserDirectory.offerCell(.string(String(repeating: "я", count: 100)))?.count == 64)
     }
 }

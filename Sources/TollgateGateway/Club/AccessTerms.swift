@@ -1,4 +1,5 @@
 import TollgateCore
+import TollgateIPC
 import TollgateNocoDB
 
 /// How long access lasts, as pure functions of the club's settings, the user's payment row and
@@ -17,11 +18,11 @@ import TollgateNocoDB
 public enum AccessTerms {
     /// The offer the row says was paid for: its offer column (`NOCODB_OFFER_FIELD`), when the club
     /// has one and the row fills it — the payment system knows what was paid, the user's pick only
-    /// what they last chose, so this wins. A name the flow does not list is granted as it is and
-    /// opens nothing (``ClubConfiguration/chats(of:)``): never more than was paid for.
+    /// what they last chose, so this wins. A name that is not an offer id (`?`) or that the flow
+    /// does not list opens nothing (``ClubConfiguration/chats(of:)``): never more than was paid for.
     public static func rowOffer(_ club: ClubConfiguration, record: PaymentRecord?) -> String? {
         guard club.offerField != nil, let named = record?.offer, !named.isEmpty else { return nil }
-        return String(named.prefix(32))
+        return ClubGrant.isOfferID(named) ? named : "?"
     }
 
     /// What a confirmed payment grants: the term and the grant's id.

@@ -82,7 +82,7 @@ public struct ClubConfiguration: Sendable, Equatable {
                     "topic '\(topic.id)' has an access_period, but NOCODB_PAID_UNTIL_FIELD sets the end of access from the row: remove one of them")
             } else if topic.accessPeriod != nil, !hasPeriods {
                 problems.append(
-                    "topic '\(topic.id)' has an access_period, but access has no periods: set ACCESS_PERIOD (the default period) or NOCODB_PAID_UNTIL_FIELD")
+                    "topic '\(topic.id)' has an access_period, but access has no periods: set ACCESS_PERIOD (the default period)")
             }
             offers[topic.id] = Offer(chats: chats.filter(self.chats.contains), period: topic.accessPeriod)
         }

@@ -63,7 +63,9 @@ public final class ClubDoor: Sendable {
     public func invites(for user: Int64) async throws -> [String] {
         var links: [String] = []
         let entry = try await ledger.entry(user)
-        let chats = config.chats(of: entry.offer)
+        // Not entitled (revoked, lapsed): no link — the ones held stop working.
+        let entitled = config.allowList.contains(user) || entry.isEntitled(at: now() * 1000)
+        let chats = entitled ? (config.allowList.contains(user) && !entry.entitled ? config.chats : config.chats(of: entry.offer)) : []
         switch config.mode {
         case .inviteLink:
             for chat in chats { links.append(try await personalLink(user, chat: chat, entry: entry)) }

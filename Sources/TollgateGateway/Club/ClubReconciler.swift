@@ -437,7 +437,20 @@ public final class ClubReconciler: Service, Sendable {
             }
         let offer: EntitlementLedger.OfferChange
         switch request.offer {
-        case nil: offer = .keep
+        case nil:
+            // The offer held stays while its grant runs and the flow still lists it; otherwise the
+            // operator must say which (with offers), or it is the whole club (without).
+            let held = try await ledger.entry(request.userID)
+            let inForce = held.isEntitled(at: WallClock.epochMilliseconds()) && !config.isUnknown(offer: held.offer)
+            if inForce {
+                offer = .keep
+            } else if config.offers.isEmpty {
+                offer = .set(nil)
+            } else {
+                throw IPCError(
+                    .invalidRequest,
+                    "the user holds no offer in force: name one with 'body.offer' (the flow lists \(config.offers.keys.sorted().joined(separator: ", "))), or '' for the whole club")
+            }
         case ""?: offer = .set(nil)
         case let id?:
             guard config.offers[id] != nil else {

@@ -148,7 +148,7 @@ public struct EntitlementLedger: Sendable {
     /// later revoke, so a replayed confirmation never re-opens a door that was closed since.
     /// `offer` is what the grant opens (``OfferChange``), changed in the same atomic step.
     public func grant(
-        _ user: Int64, source: String, grantID: String, term: Term, offer: OfferChange = .set(nil)
+        _ user: Int64, source: String, grantID: String, term: Term, offer: OfferChange
     ) async throws(RedisError) -> Grant {
         let (kind, value): (String, Int64) =
             switch term {

@@ -131,10 +131,12 @@ public enum StepResult: Sendable, Hashable, Codable {
     case invites(links: [String])
     /// What the club's door did (`approved`, `declined`, `admitted`, `removed`, `ignored`).
     case door(String)
-    /// Access granted, at this ledger version, until `untilMs` (nil: no end).
-    case granted(version: Int64, untilMs: Int64? = nil)
-    /// What ``FlowStep/renewFromRecord(untilMs:)`` found: the period's new end, or nil (not renewed).
-    case renewal(untilMs: Int64?)
+    /// Access granted, at this ledger version, until `untilMs` (nil: no end), for `offer` (empty:
+    /// the whole club; absent: recorded before offers were).
+    case granted(version: Int64, untilMs: Int64? = nil, offer: String? = nil)
+    /// What ``FlowStep/renewFromRecord(untilMs:)`` found: the period's new end, or nil (not
+    /// renewed), and the offer in force after it.
+    case renewal(untilMs: Int64?, offer: String? = nil)
     /// A number written by the first format (a row id or a count), read by the step it belongs to.
     case legacyNumber(Int64)
 }

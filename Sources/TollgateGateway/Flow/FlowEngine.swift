@@ -276,7 +276,7 @@ public struct FlowEngine: Sendable {
             guard periods else { return .skip("no access periods configured") }
             return FlowPlan(steps: [.renewFromRecord(untilMs: until)] + renewed + [
                 .ifRenewed(false, .endAccess(untilMs: until)),
-                .ifRenewed(false, .transition(to: .awaitingPayment, from: [.paid, nil], mustMove: false)),
+                .ifRenewed(false, .transition(to: .awaitingPayment, from: Self.beforePaid + [.paid], mustMove: false)),
                 .ifRenewed(false, .send(FlowSend(flow.lapsed, keyboard: flow.payKeyboard))),
                 .ifRenewed(false, .watchPayment),
             ])

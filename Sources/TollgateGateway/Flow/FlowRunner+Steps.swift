@@ -101,22 +101,30 @@ extension FlowRunner {
             if door.config.paidUntilField != nil || door.config.offerField != nil, let id = context.recordID {
                 record = try await directory.paymentRecord(id)
             }
-            // The offer paid for: the row's offer column, else the user's pick (nil: the whole club).
-            let offer = AccessTerms.rowOffer(door.config, record: record) ?? context.base.topic(context.topic)?.id
+            // The offer paid for: the row's offer column, else the user's pick, else (the state
+            // forgotten) the offer of their last grant; nil: the whole club.
+            let before = try await door.ledger.entry(context.user.userID)
+            var offer = AccessTerms.rowOffer(door.config, record: record) ?? context.base.topic(context.topic)?.id
+            if offer == nil, context.base.choosesTopic {
+                offer = before.offer
+                if offer == nil {
+                    logger.warning(
+                        "a payment confirmed with no offer known (no pick, no offer column): it opens the whole club",
+                        metadata: ["user": "\(context.user.userID)"])
+                }
+            }
             if door.config.isUnknown(offer: offer) {
                 logger.warning(
                     "the payment's row names an offer the flow does not list: the grant opens no chat",
                     metadata: ["user": "\(context.user.userID)", "offer": "\(offer ?? "")"])
             }
-            if offer != context.topic, let offer, door.config.offers[offer] != nil { context.topic = offer }
             let (term, grantID) = AccessTerms.atConfirmation(
                 door.config, record: record, nowMs: WallClock.epochMilliseconds(), unit: scope, offer: offer)
-            let before = try await door.ledger.entry(context.user.userID)
             let grant = try await door.ledger.grant(
                 context.user.userID, source: source, grantID: grantID, term: term, offer: .set(offer))
             // A payment after an earlier grant (a period that lapsed, paid again) is a renewal.
             if grant.changed, before.grantID != nil, door.config.hasPeriods { door.count(\.renewals) }
-            return .next(.granted(version: grant.version, untilMs: grant.untilMs), sent: false)
+            return .next(.granted(version: grant.version, untilMs: grant.untilMs, offer: offer ?? ""), sent: false)
 
         case .creditPayment:
             guard let id = context.recordID else { return .next(.noRecord, sent: false) }
@@ -137,8 +145,17 @@ extension FlowRunner {
             }
             var record: PaymentRecord?
             if let id = context.recordID { record = try await directory.paymentRecord(id) }
-            // A renewal for another offer, when the row's offer column says so; else the offer stays.
-            let named = AccessTerms.rowOffer(door.config, record: record)
+            // A renewal for another offer, when the row's offer column names one the flow lists;
+            // else the offer stays.
+            var named = AccessTerms.rowOffer(door.config, record: record)
+            if let name = named, door.config.offers[name] == nil {
+                if name != entry.offer {
+                    logger.warning(
+                        "the row names an offer the flow does not list: the renewal keeps the offer held",
+                        metadata: ["user": "\(context.user.userID)", "offer": "\(name)"])
+                }
+                named = nil
+            }
             let offer = named ?? entry.offer
             guard let renewal = AccessTerms.renewal(door.config, record: record, untilMs: until, unit: scope, offer: offer) else {
                 return .next(.renewal(untilMs: nil), sent: false)
@@ -148,7 +165,7 @@ extension FlowRunner {
                 context.user.userID, source: source, grantID: renewal.grantID, term: renewal.term,
                 offer: named.map { .set($0) } ?? .keep)
             if grant.changed { door.count(\.renewals) }
-            return .next(.renewal(untilMs: grant.untilMs ?? until), sent: false)
+            return .next(.renewal(untilMs: grant.untilMs ?? until, offer: offer ?? ""), sent: false)
 
         case .endAccess(let until):
             guard let door else { return .next(.door("ignored"), sent: false) }
@@ -196,7 +213,9 @@ extension FlowRunner {
         let topic = context.base.topic(context.topic)
         var values = [
             "first_name": context.user.firstName, "user_id": String(context.user.userID),
-            "invite_link": context.inviteLinks.isEmpty ? flow.inviteLink : context.inviteLinks.joined(separator: "\n"),
+            // With a club the links are the door's (none: nothing opens for this user), never the
+            // flow file's static link.
+            "invite_link": door == nil && context.inviteLinks.isEmpty ? flow.inviteLink : context.inviteLinks.joined(separator: "\n"),
         ]
         values["record_id"] = context.recordID.map(String.init) ?? ""
         values["access_until"] = context.accessUntil.map(AccessTerms.shown) ?? ""

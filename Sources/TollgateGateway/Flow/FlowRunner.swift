@@ -99,13 +99,15 @@ public struct FlowRunner: Sendable {
     /// - Parameter departBy: no message of this run leaves after this instant; the run stops there
     ///   with `retry` (nothing sent is repeated later, nothing unsent is lost) — a `deliver` must
     ///   answer before the poller stops waiting.
+    /// - Parameter record: the NocoDB row the work is about, when the job names it (a
+    ///   confirmation: the row the poller found paid) — it wins over the one the state remembers.
     /// - Throws: what the infrastructure throws (Redis, NocoDB, the poller socket): the unit is
     ///   unfinished and must be run again later.
     public func run(
-        scope: String, event: FlowEvent, user: FlowUser, departBy: ContinuousClock.Instant? = nil
+        scope: String, event: FlowEvent, user: FlowUser, departBy: ContinuousClock.Instant? = nil, record: Int64? = nil
     ) async throws -> FlowRunResult {
         let result = try await claims.whileHolding(scope) {
-            try await runClaimed(scope: scope, event: event, user: user, departBy: departBy)
+            try await runClaimed(scope: scope, event: event, user: user, departBy: departBy, record: record)
         }
         guard let result else {
             counters.add(\.runningElsewhere)
@@ -115,7 +117,7 @@ public struct FlowRunner: Sendable {
     }
 
     private func runClaimed(
-        scope: String, event: FlowEvent, user: FlowUser, departBy: ContinuousClock.Instant?
+        scope: String, event: FlowEvent, user: FlowUser, departBy: ContinuousClock.Instant?, record named: Int64?
     ) async throws -> FlowRunResult {
         let record = try await journal.load(scope)
         if let outcome = record.outcome { return .alreadyDone(outcome) }
@@ -124,7 +126,7 @@ public struct FlowRunner: Sendable {
         // and their row — for the work of a grant, the grant's own, from the ledger: the state may
         // have expired during a long period, or the grant be an operator's.
         var topic = state?.metadata["topic"]
-        var recordID = state?.metadata["record_id"].flatMap { Int64($0) }
+        var recordID = named ?? state?.metadata["record_id"].flatMap { Int64($0) }
         if event.isGrantWork, let door {
             let entry = try await door.ledger.entry(user.userID)
             if entry.grantID != nil {
@@ -224,9 +226,13 @@ public struct FlowRunner: Sendable {
             if let v = values.cycle { cycle = v }
             switch result {
             case .invites(let links): inviteLinks = links
-            case .granted(_, let until): accessUntil = until
-            case .renewal(let until):
+            case .granted(_, let until, let offer):
+                accessUntil = until
+                // The offer granted (the row's may differ from the pick): the period's reminders are its.
+                if let offer { topic = offer.isEmpty ? nil : offer }
+            case .renewal(let until, let offer):
                 renewedUntil = until
+                if until != nil, let offer { topic = offer.isEmpty ? nil : offer }
                 if let until {
                     accessUntil = until
                 } else if case .renewFromRecord(let current) = step.unwrapped {

@@ -91,8 +91,10 @@ public final class DeliverHandler: Sendable {
         case .accessLapse(let until): event = .accessLapse(untilMs: until)
         }
         let user = FlowUser(userID: d.userID, chatID: d.chatID, firstName: "")
+        var record: Int64?
+        if case .paymentConfirmed(let id) = work { record = id }
         do {
-            switch try await runner.run(scope: "j:\(d.jobID)", event: event, user: user, departBy: departBy) {
+            switch try await runner.run(scope: "j:\(d.jobID)", event: event, user: user, departBy: departBy, record: record) {
             case .done:
                 return DeliveryResult(jobID: d.jobID, outcome: .delivered)
             case .skipped(let reason):

@@ -97,10 +97,20 @@ public final class NocoDBUserDirectory: UserDirectory {
         return PaymentRecord(
             paid: row[config.paidField]?.isTruthy == true,
             paidUntilMs: config.paidUntilField.flatMap { PaidUntil.milliseconds(row[$0]) },
-            offer: config.offerField.flatMap { field in
-                row[field]?.text.map { String($0.trimmingCharacters(in: .whitespacesAndNewlines).utf8.prefix(64)) ?? "" }
-                    .flatMap { $0.isEmpty ? nil : $0 }
-            })
+            offer: config.offerField.flatMap { Self.offerCell(row[$0]) })
+    }
+
+    /// What an offer column's cell names: its text, trimmed and lowercased (offer ids are), at most
+    /// 64 characters; a cell that is not text or a number (a link, a lookup) names something
+    /// unreadable (`?`, which no offer is); an empty or null cell, nothing (the user's pick).
+    public static func offerCell(_ value: NocoDBValue?) -> String? {
+        switch value {
+        case nil, .null?: return nil
+        case .array?, .object?: return "?"
+        case let value?:
+            let text = (value.text ?? "").trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+            return text.isEmpty ? nil : String(text.prefix(64))
+        }
     }
 
     public func credit(_ recordID: Int64) async throws {
