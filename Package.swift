@@ -98,7 +98,7 @@ let package = Package(
             name: "TollgateGateway",
             dependencies: [
                 "TollgateRuntime", "TollgateIPC", "TollgateRedis", "TollgateHTTP", "TollgateHTTPServer",
-                "TollgateCoordination", "TollgateTelegram", "TollgateNocoDB", log, lifecycle,
+                "TollgateCoordination", "TollgateTelegram", "TollgateNocoDB", "TollgateBroadcast", log, lifecycle,
                 .product(name: "Yams", package: "Yams"),
             ]),
         .target(
@@ -183,7 +183,7 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "TollgateGateway", "TollgateTelegram", "TollgateSimulators", "TollgateIPC", "TollgateTestKit", "TollgateNocoDB",
-                "TollgateCoordination", "TollgateRedis", "TollgateHTTP", "TollgateHTTPServer", lifecycle,
+                "TollgateCoordination", "TollgateRedis", "TollgateHTTP", "TollgateHTTPServer", "TollgateBroadcast", lifecycle,
             ] + nio),
         // Boots a real systemd (systemd-nspawn) with the installed units; run by scripts/system-test.
         .testTarget(

@@ -13,7 +13,7 @@ import TollgateRedis
 /// journal's job (the sender), not the lease's: the lease only makes progress.
 ///
 /// Keys (`<prefix>:bc:`): `campaigns` (ZSET id → created ms), `c:<id>` (HASH: the campaign's
-/// fields and counters), `c:<id>:pending` (ZSET user → position), `c:<id>:leased` (ZSET user →
+/// fields and counters), `running` (SET of the running campaigns), `c:<id>:pending` (ZSET user → position), `c:<id>:leased` (ZSET user →
 /// lease deadline ms), `c:<id>:owner` (HASH user → batch token), `c:<id>:settled` (SET of users
 /// done: a recipient added twice, or again after being sent, is not queued again), `idem:<key>`
 /// (the campaign a create with that idempotency key made).
@@ -252,6 +252,12 @@ public struct BroadcastOutbox: Sendable {
         return fields
     }
 
+    /// The campaigns recipients may be handed out for now or later (running, started or not).
+    public func running() async throws(RedisError) -> [String] {
+        let reply = try await redis.next().send("SMEMBERS", RedisArgument(key("running")))
+        return (reply.array ?? []).compactMap(\.string).sorted()
+    }
+
     /// Campaign ids, newest first.
     public func list(limit: Int = 100) async throws(RedisError) -> [String] {
         let reply = try await redis.next().send("ZREVRANGE", RedisArgument(key("campaigns")), "0", RedisArgument(max(0, limit - 1)))
@@ -260,10 +266,13 @@ public struct BroadcastOutbox: Sendable {
 
     // MARK: Scripts
 
+    /// Runs `script` with KEYS: the campaign, its `keys`, then the set of running campaigns.
     func call(_ script: RedisScript, _ id: String, keys: [String], args: [RedisArgument]) async throws(BroadcastError) -> RedisValue {
         do {
             return try await redis.next().evaluate(
-                script, keys: [RedisArgument(campaignKey(id))] + keys.map { RedisArgument(campaignKey(id) + ":" + $0) }, args: args)
+                script,
+                keys: [RedisArgument(campaignKey(id))] + keys.map { RedisArgument(campaignKey(id) + ":" + $0) } + [RedisArgument(key("running"))],
+                args: [RedisArgument(id)] + args)
         } catch {
             throw BroadcastError(.unavailable, "Redis: \(error.code.rawValue)")
         }
@@ -291,7 +300,7 @@ public struct BroadcastOutbox: Sendable {
             return {ARGV[1], 1}
             """)
 
-    /// KEYS: campaign, pending, leased, settled; ARGV: user ids. Returns the number added, or an
+    /// KEYS: campaign, pending, leased, settled, running; ARGV: id, user ids. Returns the number added, or an
     /// error text (`missing`, `state:<state>`).
     static let enqueueScript = RedisScript(
         name: "bc-enqueue",
@@ -301,7 +310,8 @@ public struct BroadcastOutbox: Sendable {
             if state ~= 'preparing' then return 'state:' .. state end
             local added = 0
             local position = tonumber(redis.call('HGET', KEYS[1], 'n_total') or '0')
-            for _, user in ipairs(ARGV) do
+            for i = 2, #ARGV do
+              local user = ARGV[i]
               if not redis.call('ZSCORE', KEYS[2], user) and not redis.call('ZSCORE', KEYS[3], user)
                  and redis.call('SISMEMBER', KEYS[4], user) == 0 then
                 position = position + 1
@@ -313,7 +323,7 @@ public struct BroadcastOutbox: Sendable {
             return added
             """)
 
-    /// KEYS: campaign, pending. Returns 1, or an error text.
+    /// KEYS: campaign, pending, running; ARGV: id. Returns 1, or an error text.
     static let sealScript = RedisScript(
         name: "bc-seal",
         source: """
@@ -324,11 +334,12 @@ public struct BroadcastOutbox: Sendable {
               redis.call('HSET', KEYS[1], 'state', 'done')
             else
               redis.call('HSET', KEYS[1], 'state', 'running')
+              redis.call('SADD', KEYS[3], ARGV[1])
             end
             return 1
             """)
 
-    /// KEYS: campaign, pending, leased, owner; ARGV: limit, lease ms, token. Lapsed leases go back
+    /// KEYS: campaign, pending, leased, owner, running; ARGV: id, limit, lease ms, token. Lapsed leases go back
     /// first in line (position 0), then up to `limit` are leased. Returns the users, or an error text.
     static let claimScript = RedisScript(
         name: "bc-claim",
@@ -345,19 +356,19 @@ public struct BroadcastOutbox: Sendable {
               redis.call('HDEL', KEYS[4], user)
               redis.call('ZADD', KEYS[2], 0, user)
             end
-            local popped = redis.call('ZPOPMIN', KEYS[2], tonumber(ARGV[1]))
+            local popped = redis.call('ZPOPMIN', KEYS[2], tonumber(ARGV[2]))
             local users = {}
-            local deadline = now + tonumber(ARGV[2])
+            local deadline = now + tonumber(ARGV[3])
             for i = 1, #popped, 2 do
               local user = popped[i]
               users[#users + 1] = user
               redis.call('ZADD', KEYS[3], deadline, user)
-              redis.call('HSET', KEYS[4], user, ARGV[3])
+              redis.call('HSET', KEYS[4], user, ARGV[4])
             end
             return users
             """)
 
-    /// KEYS: campaign, pending, leased, owner, settled; ARGV: token, then user/counter pairs
+    /// KEYS: campaign, pending, leased, owner, settled, running; ARGV: id, token, then user/counter pairs
     /// (counter empty: back in line). Returns how many it handled; the campaign is done when
     /// nothing is in line or leased.
     static let completeScript = RedisScript(
@@ -367,9 +378,9 @@ public struct BroadcastOutbox: Sendable {
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             local handled = 0
-            for i = 2, #ARGV, 2 do
+            for i = 3, #ARGV, 2 do
               local user, counter = ARGV[i], ARGV[i + 1]
-              if redis.call('HGET', KEYS[4], user) == ARGV[1] then
+              if redis.call('HGET', KEYS[4], user) == ARGV[2] then
                 redis.call('ZREM', KEYS[3], user)
                 redis.call('HDEL', KEYS[4], user)
                 if counter == '' then
@@ -388,42 +399,46 @@ public struct BroadcastOutbox: Sendable {
             local state = redis.call('HGET', KEYS[1], 'state')
             if (state == 'running' or state == 'paused') and redis.call('ZCARD', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[3]) == 0 then
               redis.call('HSET', KEYS[1], 'state', 'done')
+              redis.call('SREM', KEYS[6], ARGV[1])
             end
             return handled
             """)
 
-    /// KEYS: campaign, leased, owner; ARGV: token, lease ms, users. Returns 1.
+    /// KEYS: campaign, leased, owner, running; ARGV: id, token, lease ms, users. Returns 1.
     static let extendScript = RedisScript(
         name: "bc-extend",
         source: """
             local t = redis.call('TIME')
-            local deadline = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
-            for i = 3, #ARGV do
-              if redis.call('HGET', KEYS[3], ARGV[i]) == ARGV[1] then redis.call('ZADD', KEYS[2], deadline, ARGV[i]) end
+            local deadline = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[3])
+            for i = 4, #ARGV do
+              if redis.call('HGET', KEYS[3], ARGV[i]) == ARGV[2] then redis.call('ZADD', KEYS[2], deadline, ARGV[i]) end
             end
             return 1
             """)
 
-    /// KEYS: campaign, pending; ARGV: pause | resume | cancel. Returns 1, or an error text.
+    /// KEYS: campaign, pending, running; ARGV: id, pause | resume | cancel. Returns 1, or an error text.
     static let changeScript = RedisScript(
         name: "bc-change",
         source: """
             local state = redis.call('HGET', KEYS[1], 'state')
             if not state then return 'missing' end
-            local action = ARGV[1]
+            local action = ARGV[2]
             if action == 'pause' then
               if state == 'paused' then return 1 end
               if state ~= 'running' then return 'state:' .. state end
               redis.call('HSET', KEYS[1], 'state', 'paused')
+              redis.call('SREM', KEYS[3], ARGV[1])
             elseif action == 'resume' then
               if state == 'running' then return 1 end
               if state ~= 'paused' then return 'state:' .. state end
               redis.call('HSET', KEYS[1], 'state', 'running')
+              redis.call('SADD', KEYS[3], ARGV[1])
             else
               if state == 'cancelled' then return 1 end
               if state == 'done' then return 'state:' .. state end
               redis.call('HSET', KEYS[1], 'state', 'cancelled', 'n_cancelled', redis.call('ZCARD', KEYS[2]))
               redis.call('DEL', KEYS[2])
+              redis.call('SREM', KEYS[3], ARGV[1])
             end
             return 1
             """)

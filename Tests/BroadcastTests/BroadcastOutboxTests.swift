@@ -42,6 +42,7 @@ struct BroadcastOutboxTests {
             // Nothing is handed out while the audience is being put in.
             #expect(try await outbox.claim("c1", limit: 10, lease: .seconds(30)).recipients.isEmpty)
             try await outbox.seal("c1")
+            #expect(try await outbox.running() == ["c1"])
             do throws(BroadcastError) {
                 _ = try await outbox.enqueue("c1", recipients: [9999])
                 Issue.record("a running campaign took more recipients")
@@ -62,6 +63,7 @@ struct BroadcastOutboxTests {
                 #expect(try await outbox.complete("c1", batch: batch, outcomes: outcomes) == batch.recipients.count)
             }
             #expect(seen == audience, "each recipient handed out once, in the order put in")
+            #expect(try await outbox.running().isEmpty, "done: no longer running")
             let progress = try #require(try await outbox.progress("c1"))
             #expect(progress.state == .done && progress.total == 2500 && progress.queued == 0 && progress.leased == 0)
             #expect(progress.suppressed == 25 && progress.failed == ["bad_request__chat_not_found": 10], "\(progress.failed)")
@@ -134,8 +136,10 @@ struct BroadcastOutboxTests {
             try await outbox.seal("c")
             try await outbox.change("c", to: .pause)
             try await outbox.change("c", to: .pause)  // idempotent
+            #expect(try await outbox.running().isEmpty)
             #expect(try await outbox.claim("c", limit: 5, lease: .seconds(30)).recipients.isEmpty, "paused: nothing handed out")
             try await outbox.change("c", to: .resume)
+            #expect(try await outbox.running() == ["c"])
             let batch = try await outbox.claim("c", limit: 5, lease: .seconds(30))
             #expect(batch.recipients.count == 5)
             try await outbox.change("c", to: .cancel)

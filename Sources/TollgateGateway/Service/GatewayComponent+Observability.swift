@@ -7,7 +7,7 @@ extension GatewayComponent {
     static func registerObservability(
         host: ServiceHost, telegram: TelegramClient, sender: OutboundSender, processor: UpdateProcessor,
         poller: LongPoller?, receiver: WebhookReceiver?, deliver: DeliverHandler, runner: FlowRunner, door: ClubDoor?, reconciler: ClubReconciler?,
-        leadership: any Leadership, mode: GatewayConfiguration.Mode
+        broadcasts: BroadcastWorker, leadership: any Leadership, mode: GatewayConfiguration.Mode
     ) {
         let modeName: String
         if case .webhook = mode { modeName = "webhook" } else { modeName = "polling" }
@@ -64,6 +64,14 @@ extension GatewayComponent {
             counters["flow_units_running_elsewhere_total"] = Double(f.runningElsewhere)
             counters["flow_sends_stopped_by_state_total"] = Double(f.stoppedByState)
             counters["flow_records_ensured_total"] = Double(f.recordsEnsured)
+            let b = broadcasts.stats
+            counters["broadcast_batches_total"] = Double(b.batches)
+            counters["broadcast_messages_sent_total"] = Double(b.sent)
+            counters["broadcast_messages_suppressed_total"] = Double(b.suppressed)
+            counters["broadcast_messages_failed_total"] = Double(b.failed)
+            counters["broadcast_messages_uncertain_total"] = Double(b.uncertain)
+            counters["broadcast_messages_later_total"] = Double(b.later)
+            counters["broadcast_recipients_already_done_total"] = Double(b.alreadyDone)
             if let d = door?.stats {
                 counters["club_invite_links_created_total"] = Double(d.linksCreated)
                 counters["club_invite_links_reused_total"] = Double(d.linksReused)

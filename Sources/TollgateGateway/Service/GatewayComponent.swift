@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import TollgateBroadcast
 import TollgateCoordination
 import TollgateCore
 import TollgateHTTP
@@ -84,6 +85,10 @@ public enum GatewayComponent {
             reader: host.makeRedisClient(name: "gw-inbound-reader"), writer: host.redis,
             settings: .init(workers: config.workers), liveness: host.liveness, logger: logger)
         let deliver = DeliverHandler(runner: runner, logger: logger)
+        // Broadcasts (the outbox in Redis): any gateway sends the running campaigns, at low priority.
+        let broadcasts = BroadcastWorker(
+            outbox: BroadcastOutbox(redis: host.redis, keys: keys), journal: EffectJournal(redis: host.redis, keys: keys),
+            claims: RunClaims(redis: host.redis, keys: keys, logger: logger), sender: sender, states: states, logger: logger)
         host.register(Deliver.self) { request, _ in await deliver.handle(request) }
 
         // Graceful shutdown runs in reverse order: inbound stops first, then the processor drains,
@@ -91,6 +96,7 @@ public enum GatewayComponent {
         var services: [any Service] = [TelegramClientCloser(http: http)] + dependencies.services + [processor]
         if let club = config.club { services.append(ClubPreflight(telegram: telegram, club: club, logger: logger)) }
         if let reconciler { services.append(reconciler) }
+        services.append(broadcasts)
         var poller: LongPoller?
         var receiver: WebhookReceiver?
         switch config.mode {
@@ -119,7 +125,8 @@ public enum GatewayComponent {
 
         registerObservability(
             host: host, telegram: telegram, sender: sender, processor: processor, poller: poller, receiver: receiver,
-            deliver: deliver, runner: runner, door: door, reconciler: reconciler, leadership: dependencies.leadership, mode: config.mode)
+            deliver: deliver, runner: runner, door: door, reconciler: reconciler, broadcasts: broadcasts,
+            leadership: dependencies.leadership, mode: config.mode)
         return services
     }
 

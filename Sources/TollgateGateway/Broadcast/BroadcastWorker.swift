@@ -1,0 +1,218 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TollgateBroadcast
+import TollgateCore
+import TollgateRedis
+import TollgateTelegram
+
+/// Sends the running campaigns of the outbox, on every gateway: claims a batch of recipients,
+/// sends each one at low priority (only what replies, confirmations and reminders leave of the
+/// bot's budget), and completes the batch in one round trip.
+///
+/// Each recipient is a unit of the effect journal (`b:<campaign>:<user>`) run in one place at a
+/// time (``RunClaims``): a recipient handed out twice (a lease that lapsed under a frozen gateway)
+/// is sent once — the second run finds the first one's record — and a send left uncertain by a
+/// crash follows the campaign's policy (skip by default). Blocked and gone chats are suppressed as
+/// for any send and counted, never retried.
+public final class BroadcastWorker: Service, Sendable {
+    public struct Settings: Sendable, Equatable {
+        /// Recipients per claim.
+        public var batch: Int
+        /// How long a claimed batch is ours: well beyond the time its sends take at the bot's pace.
+        public var lease: Duration
+        /// How often to look for work when there is none.
+        public var idle: Duration
+
+        public init(batch: Int = 20, lease: Duration = .seconds(300), idle: Duration = .seconds(1)) {
+            self.batch = batch
+            self.lease = lease
+            self.idle = idle
+        }
+    }
+
+    /// Counters for `stats`.
+    public struct Counters: Sendable, Equatable {
+        public var batches = 0
+        public var sent = 0
+        public var suppressed = 0
+        public var failed = 0
+        public var uncertain = 0
+        /// Recipients put back in line (a 429, a transient error, running elsewhere, stopping).
+        public var later = 0
+        /// Recipients found done by an earlier run (handed out again after a lapsed lease).
+        public var alreadyDone = 0
+    }
+
+    let outbox: BroadcastOutbox
+    let journal: EffectJournal
+    let claims: RunClaims
+    let sender: OutboundSender
+    let states: UserStateStore
+    let settings: Settings
+    let logger: Logger
+    private let counters = Mutex(Counters())
+
+    public init(
+        outbox: BroadcastOutbox, journal: EffectJournal, claims: RunClaims, sender: OutboundSender, states: UserStateStore,
+        settings: Settings = .init(), logger: Logger
+    ) {
+        self.outbox = outbox
+        self.journal = journal
+        self.claims = claims
+        self.sender = sender
+        self.states = states
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public var stats: Counters { counters.withLock { $0 } }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let worked: Bool
+                do {
+                    worked = try await self.step()
+                } catch is CancellationError {
+                    return
+                } catch {
+                    self.logger.warning("broadcast worker: \(Self.shown(error)); trying again", metadata: [:])
+                    worked = false
+                }
+                if !worked { try? await Task.sleep(for: self.settings.idle) }
+            }
+        }
+    }
+
+    /// Claims and sends one batch of some running campaign; false when there was none.
+    @discardableResult
+    public func step() async throws -> Bool {
+        for id in try await outbox.running() {
+            let batch = try await outbox.claim(id, limit: settings.batch, lease: settings.lease)
+            guard !batch.recipients.isEmpty else { continue }
+            try await send(batch, of: id)
+            return true
+        }
+        return false
+    }
+
+    func send(_ batch: BroadcastOutbox.Batch, of id: String) async throws {
+        counters.withLock { $0.batches += 1 }
+        var outcomes: [Int64: BroadcastOutbox.Outcome] = [:]
+        let message: BroadcastMessage
+        do throws(BroadcastError) {
+            message = try BroadcastMessage(fields: try await fieldsOf(id))
+        } catch {
+            logger.error("a campaign's message cannot be read: its recipients fail", metadata: ["campaign": "\(id)", "error": "\(error)"])
+            for user in batch.recipients { outcomes[user] = .failed("unreadable_campaign") }
+            try await outbox.complete(id, batch: batch, outcomes: outcomes)
+            return
+        }
+        for user in batch.recipients {
+            if Task.isCancelled { break }  // the rest are put back in line
+            let outcome = try await sendOne(message, campaign: id, to: user)
+            outcomes[user] = outcome
+            counters.withLock {
+                switch outcome {
+                case .sent: $0.sent += 1
+                case .suppressed: $0.suppressed += 1
+                case .failed: $0.failed += 1
+                case .uncertain: $0.uncertain += 1
+                case .later: $0.later += 1
+                }
+            }
+        }
+        // Completed even when stopping: what was sent is counted, the rest back in line.
+        try await outbox.complete(id, batch: batch, outcomes: outcomes)
+    }
+
+    private func fieldsOf(_ id: String) async throws(BroadcastError) -> [String: String] {
+        do {
+            return try await outbox.fields(id)
+        } catch {
+            throw BroadcastError(.unavailable, "Redis: \(error.code.rawValue)")
+        }
+    }
+
+    /// One recipient, as a journaled unit.
+    public func sendOne(_ message: BroadcastMessage, campaign: String, to user: Int64) async throws -> BroadcastOutbox.Outcome {
+        let scope = "b:\(campaign):\(user)"
+        let result = try await claims.whileHolding(scope) { () async throws -> BroadcastOutbox.Outcome in
+            let record = try await journal.load(scope)
+            if let done = record.outcome {
+                counters.withLock { $0.alreadyDone += 1 }
+                return Self.outcome(of: done)
+            }
+            switch record.steps["s0"] {
+            case .started?, .unreadable?:
+                // A request was on the wire when a run stopped: the campaign's policy decides.
+                if message.onUncertain == .skip {
+                    try await journal.finish(scope, .skipped("uncertain"))
+                    return .uncertain
+                }
+            case .done?:
+                // Sent, the outcome not recorded yet (a crash in between).
+                try await journal.finish(scope, .done)
+                return .sent
+            case nil:
+                break
+            }
+            let firstName = try await states.state(of: user)?.metadata["first_name"] ?? "there"
+            let journal = self.journal
+            let outcome = try await sender.send(
+                .text(message.rendered(firstName: firstName, userID: user), to: user), priority: .low,
+                beforeDeparture: { try await journal.markStarted(scope, "s0") },
+                afterKnownNotSent: { try await journal.clear(scope, "s0") })
+            switch outcome {
+            case .sent(let messages):
+                try await journal.markDone(scope, "s0", .sent(messageID: messages.first?.messageID ?? 0))
+                try await journal.finish(scope, .done)
+                return .sent
+            case .suppressed:
+                try await journal.finish(scope, .skipped("suppressed"))
+                return .suppressed
+            case .failed(let error) where error.code == .forbidden || error.code == .chatNotFound:
+                try await journal.finish(scope, .skipped("suppressed"))
+                return .suppressed
+            case .failed(let error):
+                try await journal.finish(scope, .failed(error.code.rawValue))
+                return .failed(error.code.rawValue)
+            case .retryLater(_, _, let maybeSent):
+                guard maybeSent else {
+                    try await journal.clear(scope, "s0")
+                    return .later
+                }
+                // It may be with the user: by the policy, left (skip) or tried again later (resend).
+                if message.onUncertain == .skip {
+                    try await journal.finish(scope, .skipped("uncertain"))
+                    return .uncertain
+                }
+                try await journal.clear(scope, "s0")
+                return .later
+            case .outOfTime:
+                return .later
+            }
+        }
+        // Another runner holds this recipient (a lapsed lease's holder still at it): back in line;
+        // the journal tells the next run what happened.
+        return result ?? .later
+    }
+
+    /// What a finished unit's outcome counts as.
+    static func outcome(of done: UnitOutcome) -> BroadcastOutbox.Outcome {
+        switch done {
+        case .done: .sent
+        case .skipped("suppressed"): .suppressed
+        case .skipped: .uncertain
+        case .failed(let reason): .failed(reason)
+        case .unreadable: .uncertain
+        }
+    }
+
+    static func shown(_ error: any Error) -> String {
+        if let error = error as? RedisError { return "redis \(error.code.rawValue)" }
+        if let error = error as? BroadcastError { return error.description }
+        return "\(type(of: error))"
+    }
+}
