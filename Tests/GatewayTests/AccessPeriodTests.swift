@@ -167,6 +167,34 @@ struct AccessPeriodTests {
         }
     }
 
+    @Test("A join handled just after a period's end, before its lapse job: the member stays (the row may have renewed it); the lapse job then decides")
+    func aLateJoinIsLeftToTheLapseJob() async throws {
+        let config = ClubConfiguration(chats: [Self.club], inviteTTL: .seconds(3600), accessPeriod: .seconds(10 * 86400))
+        try await withGateway(club: config) { gw in
+            let door = try #require(gw.door)
+            let user: Int64 = 9711
+            gw.simulator.addClub(id: Self.club, title: "Club")
+            gw.simulator.addUsers([SimUser(id: user, firstName: "Late")])
+            let until = nowMs() + 1500
+            _ = try await door.ledger.grant(user, source: "nocodb:81", grantID: "g-late", term: .until(until), offer: .set(nil))
+            let link = try #require(try await door.invites(for: user).first)
+            // Past the end also by the door's clock (whole seconds).
+            while nowMs() <= until + 1100 { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(!(try await door.ledger.entry(user)).isEntitled(at: nowMs()))
+            #expect(gw.simulator.join(user, club: Self.club, link: link) == .joined)
+            #expect(await eventually { door.stats.joinsEntitled == 1 }, "let in: the lapse job decides")
+            #expect(gw.simulator.clubState(Self.club)?.members[user] == "member")
+            // The lapse job finds no renewal in the row: shown out then.
+            gw.directory.state.withLock { $0.payments[81] = PaymentRecord(paid: false) }
+            #expect(await deliver(gw, AccessTerms.lapseJobID(user: user, untilMs: until), .accessLapse(untilMs: until), user: user).outcome == .delivered)
+            #expect(gw.simulator.clubState(Self.club)?.members[user] == "left")
+            // An hour after the end (the lapse job never came) the door no longer waits for it.
+            var stale = try await door.ledger.entry(user)
+            stale.entitled = true
+            #expect(ClubDoor.mayStay(stale, nowMs: until + 1000) && !ClubDoor.mayStay(stale, nowMs: until + 3_600_001))
+        }
+    }
+
     @Test("ACCESS_PERIOD: the row paid again while the period runs renews it at the reminder; the old period's lapse shows nobody out")
     func renewedAtTheReminder() async throws {
         let config = ClubConfiguration(chats: [Self.club], inviteTTL: .seconds(3600), accessPeriod: .seconds(10 * 86400))

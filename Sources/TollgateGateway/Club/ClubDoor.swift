@@ -64,7 +64,7 @@ public final class ClubDoor: Sendable {
         var links: [String] = []
         let entry = try await ledger.entry(user)
         // Not entitled (revoked, lapsed): no link — the ones held stop working.
-        let entitled = config.allowList.contains(user) || entry.isEntitled(at: now() * 1000)
+        let entitled = config.allowList.contains(user) || Self.mayStay(entry, nowMs: now() * 1000)
         let chats = entitled ? (config.allowList.contains(user) && !entry.entitled ? config.chats : config.chats(of: entry.offer)) : []
         switch config.mode {
         case .inviteLink:
@@ -132,10 +132,22 @@ public final class ClubDoor: Sendable {
     }
 
     /// Whether `user` may be inside `chat` (entitled to an offer that opens it, allow-listed).
+    ///
+    /// A period whose end has just passed but that its lapse job has not ended yet counts as
+    /// running: the row may have renewed it (the lapse job reads it and decides, and shows the
+    /// member out if not) — a join handled late must not remove a member who renewed in time.
     func mayBeInside(_ user: Int64, chat: Int64) async throws -> Bool {
         if config.allowList.contains(user) { return true }
         let entry = try await ledger.entry(user)
-        return entry.isEntitled(at: now() * 1000) && config.chats(of: entry.offer).contains(chat)
+        let nowMs = now() * 1000
+        return Self.mayStay(entry, nowMs: nowMs) && config.chats(of: entry.offer).contains(chat)
+    }
+
+    /// Entitled at `nowMs`, or in the hour after a period's end its lapse job has not ended yet.
+    public static func mayStay(_ entry: EntitlementLedger.Entry, nowMs: Int64) -> Bool {
+        if entry.isEntitled(at: nowMs) { return true }
+        guard entry.entitled, let end = entry.expiresAtMs else { return false }
+        return end <= nowMs && end > nowMs - ClubReconciler.lapseGrace
     }
 
     /// What the door did with a join request or a membership change.
