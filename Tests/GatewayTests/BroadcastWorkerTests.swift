@@ -2,6 +2,7 @@ import Testing
 import TollgateBroadcast
 import TollgateCore
 import TollgateGateway
+import TollgateIPC
 import TollgateRedis
 import TollgateSimulators
 import TollgateTestKit
@@ -78,6 +79,71 @@ struct BroadcastWorkerTests {
             #expect(progress.sent == 9 && progress.uncertain == 1 && progress.state == .done, "\(progress)")
             #expect(worker.stats.alreadyDone == 5)
             #expect(gw.simulator.counters.messagesAccepted == 9)
+        }
+    }
+
+    @Test("The operator's API: a dry run counts, a campaign by state or by ids is made once per key, shown, paused, resumed, cancelled; bad input refused before anything is queued")
+    func operatorAPI() async throws {
+        try await withGateway(startPolling: false) { gw in
+            let users = (0..<6).map { SimUser(id: Int64(7_200_000 + $0), firstName: "R\($0)") }
+            gw.simulator.addUsers(users)
+            for (index, user) in users.enumerated() {
+                _ = try await gw.states.transition(user.id, to: index < 4 ? .paid : .idle, from: [nil], metadata: ["first_name": user.firstName])
+            }
+            let (worker, outbox) = worker(gw)
+            let api = BroadcastAPI(outbox: outbox, redis: gw.pool, keys: gw.keys, logger: quietLogger)
+            func call<T>(_ body: () async throws -> T) async throws(IPCError) -> T { try await BroadcastAPI.call(body) }
+
+            let paid = BroadcastAudience(kind: "state", state: "paid")
+            let dry = try await call { try await api.create(BroadcastCreate(text: "Hi {first_name}", audience: paid, idempotencyKey: "k0", dryRun: true)) }
+            let none = try await outbox.list()
+            #expect(dry.audience == 4 && dry.id.isEmpty && none.isEmpty, "a dry run makes nothing")
+            let made = try await call { try await api.create(BroadcastCreate(text: "Hi {first_name}", audience: paid, idempotencyKey: "k1")) }
+            #expect(made.created && made.audience == 4)
+            let again = try await call { try await api.create(BroadcastCreate(text: "Hi {first_name}", audience: paid, idempotencyKey: "k1")) }
+            #expect(again == .init(id: made.id, created: false, audience: 4), "a retried command makes nothing new")
+            // Paused before anything went: nothing is sent until resumed.
+            #expect(try await call { try await api.control(BroadcastControl(id: made.id, action: "pause")) }.state == "paused")
+            #expect(try await !worker.step())
+            _ = try await call { try await api.control(BroadcastControl(id: made.id, action: "resume")) }
+            while try await worker.step() {}
+            for (index, user) in users.enumerated() { #expect(gw.texts(user.id) == (index < 4 ? ["Hi \(user.firstName)"] : []), "\(user.id)") }
+            let shown = try await call { try await api.show(BroadcastShow(id: made.id)) }
+            #expect(shown.state == "done" && shown.sent == 4 && shown.text == "Hi {first_name}", "\(shown)")
+
+            // By ids: added in requests, sealed, then sent; ids of another kind refused.
+            let list = try await call {
+                try await api.create(BroadcastCreate(text: "Just you", audience: BroadcastAudience(kind: "ids"), idempotencyKey: "k2"))
+            }
+            #expect(try await call { try await api.add(BroadcastAdd(id: list.id, userIDs: [users[4].id, users[5].id, users[4].id])) }.added == 2)
+            await #expect(throws: IPCError.self) { try await call { try await api.add(BroadcastAdd(id: made.id, userIDs: [1])) } }
+            #expect(try await call { try await api.seal(BroadcastSeal(id: list.id)) }.state == "running")
+            await #expect(throws: IPCError.self) { try await call { try await api.add(BroadcastAdd(id: list.id, userIDs: [9])) } }
+            let cancelled = try await call { try await api.control(BroadcastControl(id: list.id, action: "cancel")) }
+            #expect(cancelled.state == "cancelled" && cancelled.dropped == 2)
+            #expect(try await !worker.step())
+            #expect(gw.texts(users[4].id) == [])
+            #expect(try await call { try await api.list() }.campaigns.map(\.id) == [list.id, made.id])
+
+            // Bad input: typed errors, nothing made.
+            for bad in [
+                BroadcastCreate(text: "Hi {name}", audience: paid, idempotencyKey: "k3"),
+                BroadcastCreate(text: String(repeating: "x", count: 4097), audience: paid, idempotencyKey: "k4"),
+            ] {
+                do throws(IPCError) {
+                    _ = try await call { try await api.create(bad) }
+                    Issue.record("accepted: \(bad.text.prefix(20))")
+                } catch {
+                    #expect(error.code == .invalidRequest, "\(error)")
+                }
+            }
+            do throws(IPCError) {
+                _ = try await call { try await api.show(BroadcastShow(id: "nope")) }
+                Issue.record("a missing campaign was shown")
+            } catch {
+                #expect(error.code == .notFound)
+            }
+            #expect(try await outbox.list().count == 2)
         }
     }
 }

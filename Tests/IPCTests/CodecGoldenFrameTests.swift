@@ -40,6 +40,18 @@ import TollgateTestKit
         case "club_revoke.reply": { try reencode(IPCOkEnvelope<ClubRevoke.Reply>.self, $0) }
         case "club_reconcile.request": { try reencode(IPCRequestEnvelope<ClubReconcile>.self, $0) }
         case "club_reconcile.reply": { try reencode(IPCOkEnvelope<ClubReconcile.Reply>.self, $0) }
+        case "broadcast_create.request": { try reencode(IPCRequestEnvelope<BroadcastCreate>.self, $0) }
+        case "broadcast_create.reply": { try reencode(IPCOkEnvelope<BroadcastCreate.Reply>.self, $0) }
+        case "broadcast_add.request": { try reencode(IPCRequestEnvelope<BroadcastAdd>.self, $0) }
+        case "broadcast_add.reply": { try reencode(IPCOkEnvelope<BroadcastAdd.Reply>.self, $0) }
+        case "broadcast_seal.request": { try reencode(IPCRequestEnvelope<BroadcastSeal>.self, $0) }
+        case "broadcast_list.request": { try reencode(IPCRequestEnvelope<BroadcastList>.self, $0) }
+        case "broadcast_list.reply": { try reencode(IPCOkEnvelope<BroadcastList.Reply>.self, $0) }
+        case "broadcast_show.request": { try reencode(IPCRequestEnvelope<BroadcastShow>.self, $0) }
+        case "broadcast_control.request": { try reencode(IPCRequestEnvelope<BroadcastControl>.self, $0) }
+        case "broadcast_seal.reply", "broadcast_show.reply", "broadcast_control.reply": {
+            try reencode(IPCOkEnvelope<BroadcastSummary>.self, $0)
+        }
         default: nil
         }
     }

@@ -169,6 +169,47 @@ extension IPCErrorEnvelope: Equatable {
         try check("club_revoke.reply", IPCOkEnvelope(id: "cr-1", body: ClubRevoke.Reply(member: left, removedFrom: 1)))
         try check("club_reconcile.request", IPCRequestEnvelope(id: "cc-1", type: ClubReconcile.type, body: ClubReconcile(dryRun: false)))
         try check("club_reconcile.reply", IPCOkEnvelope(id: "cc-1", body: report))
+        var vip = member
+        vip.userID = 4243
+        vip.membership = [:]
+        vip.offer = "vip"
+        try check(
+            "club_grant.offer.request",
+            IPCRequestEnvelope(id: "cg-3", type: ClubGrant.type, body: ClubGrant(userID: 4243, untilMs: 1_797_592_000_000, offer: "vip")))
+        try check("club_grant.offer.reply", IPCOkEnvelope(id: "cg-3", body: ClubGrant.Reply(member: vip, links: ["https://t.me/+VipLink0123"])))
+    }
+
+    @Test func broadcasts() throws {
+        let golden = try GoldenFrames()
+        func check<T: Codable & Equatable>(_ name: String, _ value: T) throws {
+            #expect(try IPCCoding.encode(value) == golden.payload(name), "\(name)")
+            #expect(try IPCCoding.decode(T.self, from: golden.payload(name)) == value, "\(name)")
+        }
+        let id = "1795000000000-ab12"
+        let summary = BroadcastSummary(
+            id: id, state: "running", text: "News for {first_name}", total: 3, queued: 1, leased: 1, sent: 1, suppressed: 0, uncertain: 0,
+            failed: [:], dropped: 0, createdAtMs: 1_795_000_000_000, firstSentAtMs: 1_795_000_001_000, lastSentAtMs: 1_795_000_001_000)
+        try check(
+            "broadcast_create.request",
+            IPCRequestEnvelope(
+                id: "bc-1", type: BroadcastCreate.type,
+                body: BroadcastCreate(
+                    text: "News for {first_name}", audience: BroadcastAudience(kind: "state", state: "paid"), idempotencyKey: "news-2026-12",
+                    onUncertain: "skip")))
+        try check("broadcast_create.reply", IPCOkEnvelope(id: "bc-1", body: BroadcastCreate.Reply(id: id, created: true, audience: 3)))
+        try check("broadcast_add.request", IPCRequestEnvelope(id: "bc-2", type: BroadcastAdd.type, body: BroadcastAdd(id: id, userIDs: [4242, 4243])))
+        try check("broadcast_add.reply", IPCOkEnvelope(id: "bc-2", body: BroadcastAdd.Reply(added: 2)))
+        try check("broadcast_seal.request", IPCRequestEnvelope(id: "bc-3", type: BroadcastSeal.type, body: BroadcastSeal(id: id)))
+        try check("broadcast_seal.reply", IPCOkEnvelope(id: "bc-3", body: summary))
+        try check("broadcast_list.request", IPCRequestEnvelope(id: "bc-4", type: BroadcastList.type, body: BroadcastList()))
+        try check("broadcast_list.reply", IPCOkEnvelope(id: "bc-4", body: BroadcastList.Reply(campaigns: [summary])))
+        try check("broadcast_show.request", IPCRequestEnvelope(id: "bc-5", type: BroadcastShow.type, body: BroadcastShow(id: id)))
+        try check("broadcast_show.reply", IPCOkEnvelope(id: "bc-5", body: summary))
+        try check(
+            "broadcast_control.request", IPCRequestEnvelope(id: "bc-6", type: BroadcastControl.type, body: BroadcastControl(id: id, action: "pause")))
+        var paused = summary
+        paused.state = "paused"
+        try check("broadcast_control.reply", IPCOkEnvelope(id: "bc-6", body: paused))
     }
 }
 
@@ -223,6 +264,8 @@ extension IPCErrorEnvelope: Equatable {
         router.register(Deliver.self) { _, _ in Deliver.Reply(results: []) }
         router.register(ClubGrant.self) { request, _ in ClubGrant.Reply(member: ClubMember(userID: request.userID, entitled: true), links: []) }
         router.register(ClubRevoke.self) { request, _ in ClubRevoke.Reply(member: ClubMember(userID: request.userID, entitled: false), removedFrom: 0) }
+        router.register(BroadcastCreate.self) { _, _ in BroadcastCreate.Reply(id: "x", created: true, audience: 0) }
+        router.register(BroadcastAdd.self) { request, _ in BroadcastAdd.Reply(added: request.userIDs.count) }
         let entries = golden.badFrames(for: "poller-scheduler") + golden.badFrames(for: "bot-gateway")
         #expect(entries.count >= 4)
         for entry in entries {

@@ -86,9 +86,11 @@ public enum GatewayComponent {
             settings: .init(workers: config.workers), liveness: host.liveness, logger: logger)
         let deliver = DeliverHandler(runner: runner, logger: logger)
         // Broadcasts (the outbox in Redis): any gateway sends the running campaigns, at low priority.
+        let outbox = BroadcastOutbox(redis: host.redis, keys: keys)
         let broadcasts = BroadcastWorker(
-            outbox: BroadcastOutbox(redis: host.redis, keys: keys), journal: EffectJournal(redis: host.redis, keys: keys),
+            outbox: outbox, journal: EffectJournal(redis: host.redis, keys: keys),
             claims: RunClaims(redis: host.redis, keys: keys, logger: logger), sender: sender, states: states, logger: logger)
+        registerBroadcasts(host: host, api: BroadcastAPI(outbox: outbox, redis: host.redis, keys: keys, logger: logger))
         host.register(Deliver.self) { request, _ in await deliver.handle(request) }
 
         // Graceful shutdown runs in reverse order: inbound stops first, then the processor drains,
@@ -128,6 +130,16 @@ public enum GatewayComponent {
             deliver: deliver, runner: runner, door: door, reconciler: reconciler, broadcasts: broadcasts,
             leadership: dependencies.leadership, mode: config.mode)
         return services
+    }
+
+    /// The operator's broadcast requests (`tollgate broadcast …`).
+    static func registerBroadcasts(host: ServiceHost, api: BroadcastAPI) {
+        host.register(BroadcastCreate.self) { request, _ in try await BroadcastAPI.call { try await api.create(request) } }
+        host.register(BroadcastAdd.self) { request, _ in try await BroadcastAPI.call { try await api.add(request) } }
+        host.register(BroadcastSeal.self) { request, _ in try await BroadcastAPI.call { try await api.seal(request) } }
+        host.register(BroadcastList.self) { _, _ in try await BroadcastAPI.call { try await api.list() } }
+        host.register(BroadcastShow.self) { request, _ in try await BroadcastAPI.call { try await api.show(request) } }
+        host.register(BroadcastControl.self) { request, _ in try await BroadcastAPI.call { try await api.control(request) } }
     }
 
     /// The club's operator requests (`tollgate club …`); without a club each is answered
