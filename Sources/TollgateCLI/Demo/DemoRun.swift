@@ -151,7 +151,8 @@ final class DemoRun: Sendable {
                 summary = try await watchReal(probe: probe)
             } else {
                 summary = try await playScenario(
-                    telegram: telegram, nocodb: nocodb, supervisor: supervisor, gateway: gateway, pollers: pollerUnits, probe: probe)
+                    telegram: telegram, nocodb: nocodb, supervisor: supervisor, gateway: gateway, pollers: pollerUnits, probe: probe,
+                    directory: directory)
             }
             summary.peakRSSMiB = Dictionary(
                 uniqueKeysWithValues: supervisor.all.compactMap { unit in
@@ -179,7 +180,7 @@ final class DemoRun: Sendable {
 
     private func playScenario(
         telegram: TelegramSimulator, nocodb: NocoDBSimulator, supervisor: DemoSupervisor, gateway: DemoUnit,
-        pollers: [DemoUnit], probe: DemoProbe
+        pollers: [DemoUnit], probe: DemoProbe, directory: String
     ) async throws -> DemoSummary {
         var scenario = DemoScenario(
             users: settings.users, duration: settings.duration, reminderDelay: settings.reminderDelay,
@@ -231,6 +232,10 @@ final class DemoRun: Sendable {
         summary.interrupted = interrupted.load(ordering: .relaxed)
         summary.elapsedS = (ContinuousClock.now - start).seconds
         summary.collect(scenario: scenario, telegram: telegram, nocodb: nocodb, simStart: simStart)
+        // Each payer's story beside the services' logs, to follow one user through both.
+        let wallAtSimZero = DemoScenario.wallMs() - Int64(telegram.clock * 1000)
+        try? scenario.story(telegram: telegram, wallAtSimZero: wallAtSimZero)
+            .write(toFile: directory + "/people.log", atomically: true, encoding: .utf8)
         summary.telegramFaults = telegram.hostileInjected.values.reduce(0, +)
         summary.services = await probe.snapshot()
         return summary

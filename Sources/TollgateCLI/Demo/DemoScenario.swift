@@ -112,6 +112,8 @@ struct DemoScenario {
         /// Simulator clock of the payment after the lapse, and of the join with the new link.
         var repaidAtSim: Double?
         var rejoinedAtSim: Double?
+        /// What they did, by the simulator's clock (for the run's `people.log`).
+        var events: [(at: Double, what: String)] = []
         /// Entitled now by what the row says: paid, and the end (if any) ahead.
         func entitled(atMs now: Int64) -> Bool { step == .paid && (paidUntilMs.map { $0 > now } ?? true) }
     }
@@ -189,6 +191,7 @@ struct DemoScenario {
             switch person.door {
             case .inside, .outside, .waitingForNewLink:
                 people[i].door = .lapsed
+                people[i].events.append((telegram.clock, "shown out at the end of the period"))
                 people[i].lapses += 1
                 people[i].lapsedAtSim = telegram.clock
                 return
@@ -207,9 +210,11 @@ struct DemoScenario {
                 telegram.userSends("/status", from: person.user)
                 people[i].askedAtSim = telegram.clock
                 people[i].door = .waitingForNewLink(link)
+                people[i].events.append((telegram.clock, "forwarded \(link) to \(person.friend.id): \(people[i].friendResult ?? "")"))
             } else if telegram.join(person.user.id, club: club, link: link) == .joined {
                 people[i].door = .inside
                 people[i].joinedAtSim = telegram.clock
+                people[i].events.append((telegram.clock, "joined with \(link)"))
             }
         case .waitingForNewLink(let old):
             guard let link = links.last, link != old else {
@@ -232,6 +237,7 @@ struct DemoScenario {
             if telegram.join(person.user.id, club: club, link: link) == .joined {
                 people[i].door = .inside
                 people[i].rejoinedAtSim = telegram.clock
+                people[i].events.append((telegram.clock, "joined again with \(link)"))
             }
         case .inside, .lapsed:
             break
@@ -262,6 +268,7 @@ struct DemoScenario {
                 people[i].renewals += 1
                 people[i].renewedAtSim = telegram.clock
                 people[i].renewedForGood = forGood
+                people[i].events.append((telegram.clock, "renewed: the end moved from \(until) to \(next) (Unix ms)"))
             }
         case .returns:
             guard person.door == .lapsed, person.repaidAtSim == nil, let lapsed = person.lapsedAtSim,
@@ -274,11 +281,29 @@ struct DemoScenario {
                 people[i].paidUntilMs = next
                 people[i].payments += 1
                 people[i].repaidAtSim = telegram.clock
+                people[i].events.append((telegram.clock, "paid again, until \(next) (Unix ms)"))
                 people[i].door = .returning(seen: Set(Recognise.inviteLinks(telegram.sent(to: person.user.id))))
             }
         case .lapses:
             break
         }
+    }
+
+    /// Every payer's story as text (`people.log` in the run's directory): what they did and what
+    /// the bot sent them, in order, with UTC times (`wallAtSimZero`: Unix ms at the simulator's 0 s).
+    func story(telegram: TelegramSimulator, wallAtSimZero: Int64) -> String {
+        func utc(_ sim: Double) -> String {
+            let date = Date(timeIntervalSince1970: Double(wallAtSimZero) / 1000 + sim)
+            return date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        }
+        var out = ""
+        for p in people where p.step == .paid {
+            out += "user \(p.user.id): period \(p.periodFate?.rawValue ?? (period == nil ? "none" : "30 days")), payments \(p.payments), renewals \(p.renewals), lapses \(p.lapses), door \(p.door)\n"
+            var lines = p.events.map { (at: $0.at, text: "did: " + $0.what) }
+            lines += telegram.sent(to: p.user.id).map { m in (at: m.at, text: "bot: " + String((m.text ?? m.mediaKind ?? "").prefix(110))) }
+            for line in lines.sorted(by: { $0.at < $1.at }) { out += "  \(utc(line.at))  \(line.text.replacingOccurrences(of: "\n", with: " / "))\n" }
+        }
+        return out
     }
 
     var allArrived: Bool { people.allSatisfy { $0.step != .waiting } }
@@ -319,6 +344,7 @@ struct DemoScenario {
                         people[i].paidUntilMs = until
                         people[i].payments = 1
                         people[i].step = .paid
+                        people[i].events.append((telegram.clock, "paid" + (until.map { ", until \($0) (Unix ms)" } ?? "")))
                     }
                 case .blocks:
                     telegram.block(userID: person.user.id)
