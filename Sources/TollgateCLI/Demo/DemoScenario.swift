@@ -218,8 +218,11 @@ struct DemoScenario {
             }
         case .waitingForNewLink(let old):
             guard let link = links.last, link != old else {
-                // The answer came before the friend was shown out (the same link): ask again.
-                if telegram.clock - (person.askedAtSim ?? 0) > 3 {
+                // The answer came before the friend was shown out (the same link): ask again, once
+                // it is there (a busy bot answers late; asking meanwhile only queues more /status).
+                let asked = person.askedAtSim ?? 0
+                let answered = sent.last.map { $0.at > asked } ?? false
+                if (answered && telegram.clock - asked > 3) || telegram.clock - asked > 20 {
                     telegram.userSends("/status", from: person.user)
                     people[i].askedAtSim = telegram.clock
                 }
