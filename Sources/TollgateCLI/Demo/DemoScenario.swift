@@ -64,6 +64,16 @@ struct DemoScenario {
         case lapsed
         /// Paid again after a lapse; waiting for a personal link other than the ones in `seen`.
         case returning(seen: Set<String>)
+
+        var label: String {
+            switch self {
+            case .outside: "outside"
+            case .waitingForNewLink: "waiting for a new link"
+            case .inside: "inside"
+            case .lapsed: "shown out at the end of the period"
+            case .returning: "paid again, waiting for a new link"
+            }
+        }
     }
 
     struct Person: Sendable {
@@ -301,7 +311,7 @@ struct DemoScenario {
         }
         var out = ""
         for p in people where p.step == .paid {
-            out += "user \(p.user.id): period \(p.periodFate?.rawValue ?? (period == nil ? "none" : "30 days")), payments \(p.payments), renewals \(p.renewals), lapses \(p.lapses), door \(p.door)\n"
+            out += "user \(p.user.id): period \(p.periodFate?.rawValue ?? (period == nil ? "none" : "30 days")), payments \(p.payments), renewals \(p.renewals), lapses \(p.lapses), door: \(p.door.label)\n"
             var lines = p.events.map { (at: $0.at, text: "did: " + $0.what) }
             lines += telegram.sent(to: p.user.id).map { m in (at: m.at, text: "bot: " + String((m.text ?? m.mediaKind ?? "").prefix(110))) }
             for line in lines.sorted(by: { $0.at < $1.at }) { out += "  \(utc(line.at))  \(line.text.replacingOccurrences(of: "\n", with: " / "))\n" }
