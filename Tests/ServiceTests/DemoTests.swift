@@ -33,13 +33,15 @@ struct DemoTests {
     func chaosRun() async throws {
         let run = try await demo([
             "--users", "40", "--duration", "24s", "--reminder-after", "6s", "--pollers", "2", "--chaos", "--seed", "7",
-            "--telegram-fail-rate", "0.3",
+            "--telegram-fail-rate", "0.3", "--access-period", "off",
         ])
         let context = Comment(rawValue: String(run.output.suffix(4000)))
         #expect(run.status == 0, context)
         #expect((run.summary["problems"] as? [Any])?.isEmpty == true, context)
         let users = run.summary["users"] as? [String: Double] ?? [:]
         #expect(users["total"] == 40 && users["arrived"] == 40 && users["linked"] == 40, context)
+        // Periods off: a 10 s period would end before a confirmation held up by the kills.
+        #expect(run.summary["periods"] == nil, context)
         let paid = users["paid"] ?? 0
         #expect(paid > 0)
         // Every payment confirmed; twice only where a kill left the confirmation uncertain and its
@@ -66,7 +68,7 @@ struct DemoTests {
     func webhookWithTelegramFaults() async throws {
         let run = try await demo([
             "--users", "40", "--duration", "24s", "--reminder-after", "6s", "--pollers", "2", "--chaos", "--seed", "11",
-            "--webhook", "--telegram-fail-rate", "0.1",
+            "--webhook", "--telegram-fail-rate", "0.1", "--access-period", "off",
         ])
         let context = Comment(rawValue: String(run.output.suffix(4000)))
         #expect(run.status == 0, context)
@@ -95,7 +97,43 @@ struct DemoTests {
         #expect((run.summary["problems"] as? [Any])?.isEmpty == true, context)
         let payments = run.summary["payments"] as? [String: Any] ?? [:]
         let users = run.summary["users"] as? [String: Double] ?? [:]
-        #expect(payments["confirmed_once"] as? Double == users["paid"], context)
+        let periods = run.summary["periods"] as? [String: Double] ?? [:]
+        // A payment again after a lapse is a payment of its own, confirmed once too.
+        #expect(payments["expected"] as? Double == (users["paid"] ?? 0) + (periods["came_back"] ?? 0), context)
+        #expect(payments["confirmed_once"] as? Double == payments["expected"] as? Double, context)
+    }
+
+    @Test("Access periods by the row's expiry column: renewals before the end keep members inside, a lapse shows them out, a payment after it brings them back with a new link")
+    func accessPeriods() async throws {
+        let run = try await demo([
+            "--users", "40", "--duration", "30s", "--reminder-after", "6s", "--pollers", "2", "--seed", "3",
+            "--access-period", "12s", "--period-share", "0.5",
+        ])
+        let context = Comment(rawValue: String(run.output.suffix(4000)))
+        #expect(run.status == 0, context)
+        #expect((run.summary["problems"] as? [Any])?.isEmpty == true, context)
+        let periods = run.summary["periods"] as? [String: Double] ?? [:]
+        let renewing = periods["meant_to_renew"] ?? 0, lapsing = periods["meant_to_lapse"] ?? 0, returning = periods["meant_to_return"] ?? 0
+        #expect(periods["access_period_s"] == 12, context)
+        #expect(renewing > 0 && lapsing > 0 && returning > 0, "each fate is played: \(periods)")
+        // Renewed in time: never shown out, every renewal seen by the bot and thanked.
+        #expect(periods["renewers"] == renewing, context)
+        #expect((periods["renewals"] ?? 0) >= renewing, context)
+        #expect(periods["renewed_messages"] == periods["renewals"], context)
+        #expect(periods["renewed_but_shown_out"] == 0, context)
+        // Not renewed: shown out and told so; those who paid again are inside again.
+        #expect(periods["lapsed_shown_out"] == lapsing + returning, context)
+        #expect(periods["stayed_out"] == lapsing, context)
+        #expect(periods["came_back"] == returning, context)
+        #expect(periods["lapsed_still_inside"] == 0, context)
+        #expect((periods["gateway_removed_lapsed"] ?? 0) >= lapsing + returning, context)
+        // The invariants at the end: nobody inside without a payment in force, no entitled payer outside.
+        let club = run.summary["club"] as? [String: Any] ?? [:]
+        #expect(club["inside_unpaid"] as? Double == 0 && club["payers_outside"] as? Double == 0, context)
+        let users = run.summary["users"] as? [String: Double] ?? [:]
+        let payments = run.summary["payments"] as? [String: Any] ?? [:]
+        #expect(payments["expected"] as? Double == (users["paid"] ?? 0) + returning, context)
+        #expect(payments["confirmed_once"] as? Double == payments["expected"] as? Double, context)
     }
 
     @Test("Bad options are refused with a clear message")
@@ -106,5 +144,16 @@ struct DemoTests {
         let rate = try await demo(["--telegram-fail-rate", "1.5"])
         #expect(rate.status != 0)
         #expect(rate.output.contains("--telegram-fail-rate is a share of calls"), Comment(rawValue: rate.output))
+        for garbage in ["sometimes", "2s", "1.2.3s"] {
+            let period = try await demo(["--access-period", garbage])
+            #expect(period.status != 0)
+            #expect(period.output.contains("--access-period is auto, off or a duration of at least 10 s"), Comment(rawValue: period.output))
+        }
+        let withoutClub = try await demo(["--access-period", "30s", "--no-club"])
+        #expect(withoutClub.status != 0)
+        #expect(withoutClub.output.contains("--access-period needs the club's door"), Comment(rawValue: withoutClub.output))
+        let share = try await demo(["--period-share", "1.5"])
+        #expect(share.status != 0)
+        #expect(share.output.contains("--period-share is a share of payers"), Comment(rawValue: share.output))
     }
 }

@@ -15,9 +15,11 @@ struct DemoCommand: AsyncParsableCommand {
             poller-scheduler instances (sharing one listening socket, as under systemd), then plays \
             --users people: they send /start, press "Get access", and pay at random times (their NocoDB \
             row turns Paid), never pay, or block the bot; payers join the club with their personal link, \
-            and some forward it to a friend first (who must be shown out). Prints progress every few seconds and a \
-            summary at the end; exits non-zero if a user was lost, a notification shown twice or a \
-            429 seen. With --real it runs against the Telegram and NocoDB named in the environment \
+            and some forward it to a friend first (who must be shown out). With access periods (--access-period) \
+            a share of payers get a short one: some renew before it ends, some let it lapse and are shown \
+            out, some of those pay again and rejoin with a new link. Prints progress every few seconds and a \
+            summary at the end; exits non-zero if a user was lost, a notification shown twice, a 429 seen, \
+            anyone inside the club without a payment in force or an entitled payer left outside. With --real it runs against the Telegram and NocoDB named in the environment \
             (BOT_TOKEN, NOCODB_URL, NOCODB_TOKEN, NOCODB_TABLE_ID) and plays no users.
             """)
 
@@ -47,6 +49,12 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "Share of payers who forward their personal link to a friend before using it (the friend must not stay inside).")
     var shareLinks = 0.1
+
+    @Option(help: "Access periods through the row's expiry column (NOCODB_PAID_UNTIL_FIELD): auto (40 % of --duration, at least 10 s), off, or a duration for the short periods, e.g. 30s.")
+    var accessPeriod = "auto"
+
+    @Option(help: "Share of payers whose period is the short one (the others' ends lie 30 days ahead); they renew, lapse, or lapse and come back.")
+    var periodShare = DemoScenario.periodShare
 
     @Flag(help: "Midway, kill -9 the gateway and then the leading poller; the supervisor restarts them as systemd would.")
     var chaos = false
@@ -88,6 +96,14 @@ struct DemoCommand: AsyncParsableCommand {
         }
         guard every > 0 else { throw ValidationError("--every must be positive") }
         guard shareLinks.isFinite, (0...1).contains(shareLinks) else { throw ValidationError("--share-links is a share of payers, 0...1") }
+        guard periodShare.isFinite, (0...1).contains(periodShare) else { throw ValidationError("--period-share is a share of payers, 0...1") }
+        switch Self.accessPeriod(accessPeriod, duration: DurationParser.parse(duration)!.seconds) {
+        case .failure(let bad): throw ValidationError(bad.message)
+        case .success(let period):
+            if period != nil, accessPeriod.lowercased() != "auto", noClub || real {
+                throw ValidationError("--access-period needs the club's door of the simulated run (not with --no-club or --real)")
+            }
+        }
         guard telegramFailRate.isFinite, (0...0.9).contains(telegramFailRate) else {
             throw ValidationError("--telegram-fail-rate is a share of calls, 0...0.9")
         }
@@ -105,7 +121,9 @@ struct DemoCommand: AsyncParsableCommand {
         let settings = DemoSettings(
             users: users, duration: DurationParser.parse(duration)!.seconds, pollers: pollers, mode: mode,
             reminderDelay: DurationParser.parse(reminderAfter)!.seconds, payShare: payShare, blockShare: blockShare,
-            club: !noClub && !real, shareLinks: shareLinks, chaos: chaos, webhook: webhook, telegramFailRate: telegramFailRate, real: real, seed: seed, progressEvery: every,
+            club: !noClub && !real, shareLinks: shareLinks,
+            accessPeriod: noClub || real ? nil : try Self.accessPeriod(accessPeriod, duration: DurationParser.parse(duration)!.seconds).get(),
+            periodShare: periodShare, chaos: chaos, webhook: webhook, telegramFailRate: telegramFailRate, real: real, seed: seed, progressEvery: every,
             directory: directory, binaries: bin ?? BenchCommand.ownDirectory())
         let output = BenchOutput(toStderr: json)
         let run = DemoRun(settings: settings, output: output)
@@ -114,6 +132,26 @@ struct DemoCommand: AsyncParsableCommand {
             print(String(decoding: try summary.jsonLine(), as: UTF8.self))
         }
         if !summary.problems.isEmpty { throw ExitCode(1) }
+    }
+}
+
+extension DemoCommand {
+    struct BadOption: Error { let message: String }
+
+    /// The short access period in seconds that `--access-period` names (nil: off), or why not.
+    static func accessPeriod(_ text: String, duration: Double) -> Result<Double?, BadOption> {
+        switch text.lowercased() {
+        case "auto": return .success(max(10, duration * 0.4))
+        case "off", "no", "none": return .success(nil)
+        default:
+            guard let d = DurationParser.parse(text) else {
+                return .failure(BadOption(message: "--access-period is auto, off or a duration of at least 10 s (e.g. 30s), not '\(text.prefix(40))'"))
+            }
+            guard d >= .seconds(10) else {
+                return .failure(BadOption(message: "--access-period is auto, off or a duration of at least 10 s, not \(text.prefix(40))"))
+            }
+            return .success(d.seconds)
+        }
     }
 }
 
@@ -129,6 +167,10 @@ struct DemoSettings: Sendable {
     /// The club's door (a club in the Telegram simulator, personal links).
     var club: Bool
     var shareLinks: Double
+    /// The short access period in seconds (nil: access has no end, as without periods).
+    var accessPeriod: Double?
+    /// Share of payers who get the short period.
+    var periodShare: Double
     var chaos: Bool
     var webhook: Bool
     /// Share of Bot API calls answered with a 5xx by the simulator.

@@ -57,6 +57,7 @@ final class DemoRun: Sendable {
         let telegram = TelegramSimulator(configuration: .init(token: Self.simToken, botUsername: "tollgate_demo_bot"), logger: quiet)
         var nocodbConfig = NocoDBSimulator.Configuration()
         nocodbConfig.tokens = [Self.simNocoDBToken]
+        nocodbConfig.tables = [.init(id: "users", columns: ["TelegramId", "Paid", DemoScenario.paidUntilField])]
         let nocodb = NocoDBSimulator(configuration: nocodbConfig, logger: quiet)
         let simulators = ServiceGroup(services: settings.real ? [] : [telegram, nocodb], logger: quiet)
         let simulatorTask = Task { try await simulators.run() }
@@ -82,7 +83,7 @@ final class DemoRun: Sendable {
             environment["NOCODB_URL"] = try await nocodb.baseURL()
             environment["NOCODB_TOKEN"] = Self.simNocoDBToken
             environment["NOCODB_TABLE_ID"] = "users"
-            try Self.writeFlow(directory: directory, reminderDelay: settings.reminderDelay)
+            try Self.writeFlow(directory: directory, reminderDelay: settings.reminderDelay, accessPeriod: settings.club ? settings.accessPeriod : nil)
             output.line("   Telegram simulator \(environment["TELEGRAM_API_URL"]!) (30 msg/s, 1/s per chat)")
             if settings.webhook {
                 let port = TestNetwork.freePort()
@@ -106,6 +107,14 @@ final class DemoRun: Sendable {
                     String(
                         format: "   the club %lld: a personal link per payer; %.0f %% of payers forward theirs to a friend first",
                         Self.clubID, settings.shareLinks * 100))
+                if let period = settings.accessPeriod {
+                    // Periods by the row's expiry column, which the scenario writes with each payment.
+                    environment["NOCODB_PAID_UNTIL_FIELD"] = DemoScenario.paidUntilField
+                    output.line(
+                        String(
+                            format: "   access periods (NOCODB_PAID_UNTIL_FIELD=%@): %.0f %% of the other payers get %.0f s (reminded %.0f s before the end), the rest 30 days",
+                            DemoScenario.paidUntilField, settings.periodShare * 100, period, period / 2))
+                }
             }
         }
 
@@ -142,7 +151,8 @@ final class DemoRun: Sendable {
                 summary = try await watchReal(probe: probe)
             } else {
                 summary = try await playScenario(
-                    telegram: telegram, nocodb: nocodb, supervisor: supervisor, gateway: gateway, pollers: pollerUnits, probe: probe)
+                    telegram: telegram, nocodb: nocodb, supervisor: supervisor, gateway: gateway, pollers: pollerUnits, probe: probe,
+                    directory: directory)
             }
             summary.peakRSSMiB = Dictionary(
                 uniqueKeysWithValues: supervisor.all.compactMap { unit in
@@ -170,12 +180,13 @@ final class DemoRun: Sendable {
 
     private func playScenario(
         telegram: TelegramSimulator, nocodb: NocoDBSimulator, supervisor: DemoSupervisor, gateway: DemoUnit,
-        pollers: [DemoUnit], probe: DemoProbe
+        pollers: [DemoUnit], probe: DemoProbe, directory: String
     ) async throws -> DemoSummary {
         var scenario = DemoScenario(
             users: settings.users, duration: settings.duration, reminderDelay: settings.reminderDelay,
             payShare: settings.payShare, blockShare: settings.blockShare, shareShare: settings.shareLinks,
-            club: settings.club ? Self.clubID : nil, seed: settings.seed)
+            club: settings.club ? Self.clubID : nil, accessPeriod: settings.accessPeriod, periodShare: settings.periodShare,
+            seed: settings.seed)
         telegram.addUsers(scenario.simulatedUsers)
         var rows = DemoRowIndex()
         let start = ContinuousClock.now
@@ -221,6 +232,10 @@ final class DemoRun: Sendable {
         summary.interrupted = interrupted.load(ordering: .relaxed)
         summary.elapsedS = (ContinuousClock.now - start).seconds
         summary.collect(scenario: scenario, telegram: telegram, nocodb: nocodb, simStart: simStart)
+        // Each payer's story beside the services' logs, to follow one user through both.
+        let wallAtSimZero = DemoScenario.wallMs() - Int64(telegram.clock * 1000)
+        try? scenario.story(telegram: telegram, wallAtSimZero: wallAtSimZero)
+            .write(toFile: directory + "/people.log", atomically: true, encoding: .utf8)
         summary.telegramFaults = telegram.hostileInjected.values.reduce(0, +)
         summary.services = await probe.snapshot()
         return summary
@@ -235,9 +250,18 @@ final class DemoRun: Sendable {
             switch person.step {
             case .waiting, .startSent, .pressed: return false
             case .paid:
-                if !sent.contains(where: DemoScenario.Recognise.isConfirmation) { return false }
+                // Every payment confirmed (a payment again after a lapse, too).
+                if sent.filter(DemoScenario.Recognise.isConfirmation).count < person.payments { return false }
                 if let club = scenario.club {
-                    if person.door != .inside { return false }
+                    switch person.periodFate {
+                    case nil: if person.door != .inside { return false }
+                    case .renews?:
+                        // Renewed for good, each renewal seen by the bot (thanked) — or shown out, which the summary reports.
+                        let thanked = sent.filter(DemoScenario.Recognise.isRenewed).count >= person.renewals
+                        if person.door != .lapsed && !(person.door == .inside && person.renewedForGood && thanked) { return false }
+                    case .lapses?: if person.door != .lapsed { return false }
+                    case .returns?: if person.door != .inside || person.rejoinedAtSim == nil { return false }
+                    }
                     if person.sharesLink, telegram.clubState(club)?.members[person.friend.id] == "member" { return false }
                 }
             case .linked:
@@ -256,7 +280,11 @@ final class DemoRun: Sendable {
         messageRate: Double, nocodbRate: Double
     ) async -> String {
         var arrived = 0, linked = 0, paid = 0, confirmed = 0, reminders = 0, blocked = 0, inside = 0
+        var renewals = 0, lapsed = 0, back = 0
         for person in scenario.people {
+            renewals += person.renewals
+            lapsed += person.lapses
+            if person.rejoinedAtSim != nil { back += 1 }
             if person.door == .inside { inside += 1 }
             if person.step != .waiting { arrived += 1 }
             if person.linkAt != nil { linked += 1 }
@@ -267,9 +295,10 @@ final class DemoRun: Sendable {
             if sent.contains(where: DemoScenario.Recognise.isReminder) { reminders += 1 }
         }
         let leader = await probe.leader() ?? "-"
+        let periods = scenario.period == nil ? "" : " · renewed \(renewals), lapsed \(lapsed), back \(back)"
         return String(
-            format: "[%4.0fs] arrived %d/%d · links %d · paid %d → confirmed %d → in the club %d · reminders %d · blocked %d · bot %.1f msg/s · NocoDB %.1f req/s · 429s %d/%d · leader %@",
-            now, arrived, scenario.people.count, linked, paid, confirmed, inside, reminders, blocked, messageRate, nocodbRate,
+            format: "[%4.0fs] arrived %d/%d · links %d · paid %d → confirmed %d → in the club %d%@ · reminders %d · blocked %d · bot %.1f msg/s · NocoDB %.1f req/s · 429s %d/%d · leader %@",
+            now, arrived, scenario.people.count, linked, paid, confirmed, inside, periods, reminders, blocked, messageRate, nocodbRate,
             telegram.counters.floodRefusals, nocodb.stats().throttled, leader)
     }
 
@@ -364,7 +393,9 @@ final class DemoRun: Sendable {
 
     /// The default flow with a short reminder that carries a video (uploaded once, then sent by
     /// the file_id Telegram returned).
-    static func writeFlow(directory: String, reminderDelay: Double) throws {
+    /// With access periods (`accessPeriod`, the short one in seconds): a renewal reminder half a
+    /// short period before the end, and the texts of a lapse and a renewal the scenario knows.
+    static func writeFlow(directory: String, reminderDelay: Double, accessPeriod: Double? = nil) throws {
         var video = Data([0, 0, 0, 0x18] + Array("ftypmp42".utf8) + [0, 0, 0, 0] + Array("mp42isom".utf8))
         video.append(Data(repeating: 0x2A, count: 48 * 1024))
         try video.write(to: URL(fileURLWithPath: directory + "/reminder.mp4"))
@@ -375,7 +406,19 @@ final class DemoRun: Sendable {
                 delay: \(Int(reminderDelay * 1000))ms
                 text: "Still thinking, {first_name}? Here is what waits for you in the club: {payment_url}"
                 video: reminder.mp4
-            """
+            """ + (accessPeriod.map { period in
+                """
+
+                renewal_reminders:
+                  - step: renew
+                    before: \(Int(period * 500))ms
+                    text: "Your access ends on {access_until}. Renew here to stay: {payment_url}"
+                access_renewed:
+                  text: "Thank you, your access is renewed until {access_until}."
+                access_lapsed:
+                  text: "Your access to the club has ended. To come back, pay here: {payment_url}"
+                """
+            } ?? "")
         try yaml.write(toFile: directory + "/flow.yaml", atomically: true, encoding: .utf8)
     }
 }

@@ -26,6 +26,8 @@ struct DemoSummary: Sendable {
 
     // People (simulated mode).
     var users = 0, arrived = 0, welcomed = 0, linked = 0, paid = 0, neverPaid = 0, blocked = 0
+    /// Payments made (a payer who came back after a lapse paid twice), each to be confirmed once.
+    var payments = 0
     var confirmedOnce = 0, confirmationsMissing = 0, confirmedTwice = 0, welcomedTwice = 0, linkedTwice = 0
     var remindersSent = 0, remindersAfterPayment = 0, remindersTwice = 0, confirmationsUnpaid = 0
     var paymentLatency = Percentiles([])
@@ -45,6 +47,21 @@ struct DemoSummary: Sendable {
     var clubInside = 0, insideUnpaid = 0, payersOutside = 0, linksForwarded = 0, forwardedCaught = 0, forwardedJoined = 0
     var membershipLatency = Percentiles([])
     var reconcile: ReconcileReport?
+
+    /// Access periods (the short ones), counted by the scenario and the Telegram simulator.
+    struct Periods: Sendable {
+        var shortPayers = 0, renewers = 0, lapsers = 0, returners = 0
+        /// Ends moved before they came, and the bot's thanks for them.
+        var renewals = 0, renewedMessages = 0
+        /// Renewed (their period running), and yet shown out.
+        var renewedButShownOut = 0
+        /// Shown out at the end of their period, and told so; of them, who stayed out and who paid again and rejoined.
+        var lapsedShownOut = 0, stayedOut = 0, cameBack = 0
+        /// Whose period ended and who are still inside (also counted as inside without a payment).
+        var lapsedStillInside = 0
+        var renewalReminders = 0
+    }
+    var periods: Periods?
 
     var services = DemoProbe.Snapshot()
     var disturbances: [Disturbance] = []
@@ -76,13 +93,19 @@ struct DemoSummary: Sendable {
             switch person.step {
             case .paid:
                 paid += 1
-                if confirmations.isEmpty { confirmationsMissing += 1 }
-                if confirmations.count == 1 { confirmedOnce += 1 }
-                if confirmations.count > 1 { confirmedTwice += 1 }
-                if let first = confirmations.first, let flipped = person.paidAtSim {
-                    latencies.append(first.at - flipped)
-                    if reminders.contains(where: { $0.at > first.at }) { remindersAfterPayment += 1 }
+                // Each payment confirmed once: the n-th confirmation answers the n-th payment.
+                let made = person.payments
+                payments += made
+                let missing = max(0, made - confirmations.count)
+                let repeated = min(made, max(0, confirmations.count - made))
+                confirmationsMissing += missing
+                confirmedTwice += repeated
+                confirmedOnce += made - missing - repeated
+                for (k, paidAt) in [person.paidAtSim, person.repaidAtSim].compactMap({ $0 }).enumerated()
+                where k < confirmations.count {
+                    latencies.append(confirmations[k].at - paidAt)
                 }
+                if let first = confirmations.first, reminders.contains(where: { $0.at > first.at }) { remindersAfterPayment += 1 }
             case .blocked: blocked += 1
             default:
                 neverPaid += 1
@@ -100,7 +123,10 @@ struct DemoSummary: Sendable {
                     R.isWelcome(message) ? "welcome"
                     : R.isPaymentLink(message) ? "payment_link"
                     : R.isReminder(message) ? "reminder"
-                    : R.isConfirmation(message) ? "confirmation" : "other"
+                    : R.isConfirmation(message) ? "confirmation"
+                    : R.isRenewalReminder(message) ? "renewal_reminder"
+                    : R.isRenewed(message) ? "renewed"
+                    : R.isLapsed(message) ? "lapsed" : "other"
                 messagesByKind[kind, default: 0] += 1
             }
             videoSends += reminders.count
@@ -108,7 +134,9 @@ struct DemoSummary: Sendable {
         paymentLatency = Percentiles(latencies)
         if let club = scenario.club, let state = telegram.clubState(club) {
             let inside = Set(state.members.filter { $0.value == "member" }.keys)
-            let payers = Set(scenario.people.filter { $0.step == .paid }.map(\.user.id))
+            // Entitled now: paid, and the end the row says (with periods) still ahead.
+            let nowMs = DemoScenario.wallMs()
+            let payers = Set(scenario.people.filter { $0.entitled(atMs: nowMs) }.map(\.user.id))
             clubInside = inside.count
             insideUnpaid = inside.subtracting(payers).count
             payersOutside = payers.subtracting(inside).count
@@ -116,8 +144,35 @@ struct DemoSummary: Sendable {
             linksForwarded = forwarded.count
             forwardedCaught = forwarded.filter { !inside.contains($0.friend.id) }.count
             forwardedJoined = forwarded.filter { $0.friendResult == "joined" }.count
+            // Each payment to the membership it opened (a payer who came back: the rejoin too).
             membershipLatency = Percentiles(
-                scenario.people.compactMap { p in p.joinedAtSim.flatMap { joined in p.paidAtSim.map { joined - $0 } } })
+                scenario.people.flatMap { p in
+                    [(p.paidAtSim, p.joinedAtSim), (p.repaidAtSim, p.rejoinedAtSim)].compactMap { paidAt, joinedAt in
+                        paidAt.flatMap { a in joinedAt.map { $0 - a } }
+                    }
+                })
+            if scenario.period != nil {
+                var v = Periods()
+                for p in scenario.people {
+                    guard let fate = p.periodFate else { continue }
+                    let sent = telegram.sent(to: p.user.id)
+                    v.shortPayers += 1
+                    v.renewalReminders += sent.filter(R.isRenewalReminder).count
+                    v.renewals += p.renewals
+                    v.renewedMessages += sent.filter(R.isRenewed).count
+                    if p.renewals > 0 { v.renewers += 1 }
+                    if p.lapses > 0 { v.lapsedShownOut += 1 }
+                    switch fate {
+                    case .renews: if p.lapses > 0 { v.renewedButShownOut += 1 }
+                    case .lapses: v.lapsers += 1
+                    case .returns: v.returners += 1
+                    }
+                    if p.lapses > 0 && p.repaidAtSim == nil && !inside.contains(p.user.id) { v.stayedOut += 1 }
+                    if p.rejoinedAtSim != nil && inside.contains(p.user.id) { v.cameBack += 1 }
+                    if !p.entitled(atMs: nowMs) && inside.contains(p.user.id) { v.lapsedStillInside += 1 }
+                }
+                periods = v
+            }
         }
         let counters = telegram.counters
         botMessages = counters.messagesAccepted
@@ -147,6 +202,11 @@ struct DemoSummary: Sendable {
         if welcomed < arrived { p.append("\(arrived - welcomed) users got no welcome") }
         if linked < arrived { p.append("\(arrived - linked) users got no payment link") }
         if confirmationsMissing > 0 { p.append("\(confirmationsMissing) payments were never confirmed") }
+        if let v = periods {
+            if v.renewedButShownOut > 0 { p.append("\(v.renewedButShownOut) members who renewed in time were shown out") }
+            if v.renewedMessages < v.renewals { p.append("\(v.renewals - v.renewedMessages) renewals were never acknowledged by the bot") }
+            if v.lapsedStillInside > 0 { p.append("\(v.lapsedStillInside) members whose period ended are still inside") }
+        }
         // A reply left uncertain by a kill (its request on the wire) is sent again: a repeat is a
         // broken promise only beyond the uncertain sends the gateway counted.
         let uncertain = Int(services.gateway["flow_uncertain_sends_total"] ?? 0)
@@ -161,8 +221,8 @@ struct DemoSummary: Sendable {
         if telegram429s > 0 { p.append("Telegram answered 429 \(telegram429s) times") }
         if nocodb429s > 0 { p.append("NocoDB answered 429 \(nocodb429s) times") }
         if settings.club {
-            if insideUnpaid > 0 { p.append("\(insideUnpaid) people are inside the club without a payment") }
-            if payersOutside > 0 { p.append("\(payersOutside) payers are not inside the club") }
+            if insideUnpaid > 0 { p.append("\(insideUnpaid) people are inside the club without a payment in force") }
+            if payersOutside > 0 { p.append("\(payersOutside) payers with a payment in force are not inside the club") }
             if forwardedCaught < linksForwarded {
                 p.append("\(linksForwarded - forwardedCaught) friends who used a forwarded link stayed inside")
             }
@@ -198,21 +258,36 @@ struct DemoSummary: Sendable {
             row("429s", "Telegram \(Int(g["telegram_rate_limited_total"] ?? 0)) · NocoDB \(Int((g["nocodb_429_total"] ?? 0) + (s["nocodb_429_total"] ?? 0)))")
         } else {
             row("Users", "\(n(users)): \(n(arrived)) sent /start, \(n(linked)) got a payment link; \(n(paid)) paid, \(n(neverPaid)) never paid, \(n(blocked)) blocked the bot")
-            let kinds = ["welcome", "payment_link", "reminder", "confirmation", "other"].compactMap { k in
+            let kinds = ["welcome", "payment_link", "reminder", "confirmation", "renewal_reminder", "renewed", "lapsed", "other"].compactMap { k in
                 messagesByKind[k].map { "\(k.replacingOccurrences(of: "_", with: " ")) \(n($0))" }
             }
             row("Messages", "\(n(botMessages)) sent by the bot (\(kinds.joined(separator: ", "))); at most \(telegramMaxPerSecond) in any 1 s window (Telegram: 30/s, small bursts tolerated)")
-            row("Payments", "\(n(confirmedOnce)) of \(n(paid)) confirmed exactly once (\(confirmationsMissing) missing, \(confirmedTwice) twice)")
+            row(
+                "Payments",
+                "\(n(confirmedOnce)) of \(n(payments)) confirmed exactly once (\(confirmationsMissing) missing, \(confirmedTwice) twice)"
+                    + (payments > paid ? "; \(n(payments - paid)) of them paid again after a lapse" : ""))
             if paymentLatency.count > 0 {
                 row("", "payment → confirmation: p50 \(f(paymentLatency.p50)) s, p99 \(f(paymentLatency.p99)) s, max \(f(paymentLatency.max)) s")
             }
             if settings.club {
-                row("Club", "\(n(clubInside)) inside: \(insideUnpaid) without a payment, \(payersOutside) payers outside; \(forwardedCaught) of \(linksForwarded) forwarded links caught (\(forwardedJoined) friends got in with one)")
+                row("Club", "\(n(clubInside)) inside: \(insideUnpaid) without a payment\(periods == nil ? "" : " in force"), \(payersOutside) payers outside; \(forwardedCaught) of \(linksForwarded) forwarded links caught (\(forwardedJoined) friends got in with one)")
                 if membershipLatency.count > 0 {
                     row("", "payment → membership: p50 \(f(membershipLatency.p50)) s, p99 \(f(membershipLatency.p99)) s, max \(f(membershipLatency.max)) s (the payer joins as the link arrives)")
                 }
                 if let r = reconcile {
                     row("", "final reconciliation: \(r.scanned) in the ledger, \(r.checked) getChatMember calls, \(r.removed) removed, \(r.reinvited) re-invited, \(r.errors) unchecked, \(r.finishedAtMs - r.startedAtMs) ms")
+                }
+                if let v = periods, let period = settings.accessPeriod {
+                    row(
+                        "Periods",
+                        "\(v.shortPayers) payers on a \(f(period, 0)) s period (the others' end 30 days ahead): \(v.renewers) of \(v.shortPayers - v.lapsers - v.returners) renewed (\(v.renewals) renewals, \(v.renewedMessages) thanked, \(v.renewalReminders) reminders), \(v.renewedButShownOut) of them shown out")
+                    row(
+                        "",
+                        "\(v.lapsedShownOut) lapsed and were shown out (\(v.lapsers + v.returners) meant to): \(v.stayedOut) stayed out, \(v.cameBack) came back with a new link (\(v.returners) meant to); \(v.lapsedStillInside) inside after their end")
+                    let g = services.gateway
+                    row(
+                        "",
+                        "the gateway counted \(Int(g["club_renewals_total"] ?? 0)) renewals (comebacks included), \(Int(g["club_lapses_total"] ?? 0)) lapses, \(Int(g["club_members_removed_lapsed_total"] ?? 0)) removals at a lapse, \(Int(g["club_members_removed_unentitled_total"] ?? 0)) of people without a right")
                 }
             }
             row("Reminders", "\(n(remindersSent)) sent (a video: uploaded \(videoUploads)×, then by file_id), \(remindersAfterPayment) after a payment; \(telegram403s) sends refused by users who blocked the bot, then suppressed")
@@ -272,7 +347,8 @@ struct DemoSummary: Sendable {
                 "paid": num(paid), "never_paid": num(neverPaid), "blocked": num(blocked),
             ])
             o["payments"] = .object([
-                "confirmed_once": num(confirmedOnce), "missing": num(confirmationsMissing), "twice": num(confirmedTwice),
+                "expected": num(payments), "confirmed_once": num(confirmedOnce), "missing": num(confirmationsMissing),
+                "twice": num(confirmedTwice),
                 "latency_s": paymentLatency.count > 0 ? paymentLatency.json(digits: 2) : .null,
             ])
             o["messages"] = .object([
@@ -300,6 +376,20 @@ struct DemoSummary: Sendable {
                     "reconcile": reconcile.map { r in
                         .object(["scanned": num(r.scanned), "removed": num(r.removed), "reinvited": num(r.reinvited), "errors": num(r.errors)])
                     } ?? .null,
+                ])
+            }
+            if let v = periods {
+                let g = services.gateway
+                o["periods"] = .object([
+                    "access_period_s": .number(settings.accessPeriod ?? 0), "short_period_payers": num(v.shortPayers),
+                    "meant_to_renew": num(v.shortPayers - v.lapsers - v.returners), "renewers": num(v.renewers),
+                    "renewals": num(v.renewals), "renewed_messages": num(v.renewedMessages), "renewal_reminders": num(v.renewalReminders),
+                    "renewed_but_shown_out": num(v.renewedButShownOut),
+                    "meant_to_lapse": num(v.lapsers), "meant_to_return": num(v.returners),
+                    "lapsed_shown_out": num(v.lapsedShownOut), "stayed_out": num(v.stayedOut), "came_back": num(v.cameBack),
+                    "lapsed_still_inside": num(v.lapsedStillInside),
+                    "gateway_renewals": num(Int(g["club_renewals_total"] ?? 0)), "gateway_lapses": num(Int(g["club_lapses_total"] ?? 0)),
+                    "gateway_removed_lapsed": num(Int(g["club_members_removed_lapsed_total"] ?? 0)),
                 ])
             }
             o["telegram_faults_injected"] = num(telegramFaults)
