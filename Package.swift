@@ -112,7 +112,7 @@ let package = Package(
             dependencies: [
                 "TollgateCore", "TollgateIPC", "TollgateRedis", "TollgateHTTP", "TollgateRuntime",
                 "TollgateGateway", "TollgateScheduler", "TollgateSimulators", "TollgateTestKit", log, lifecycle,
-                "TollgatePayments", "TollgateNocoDB", "TollgateCoordination",
+                "TollgatePayments", "TollgateNocoDB", "TollgateCoordination", "TollgateBroadcast",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ] + nio),
@@ -130,7 +130,7 @@ let package = Package(
             name: "TollgateFuzzing",
             dependencies: [
                 "TollgateCore", "TollgateIPC", "TollgateJobs", "TollgateTelegram", "TollgateNocoDB", "TollgateHTTP",
-                "TollgateHTTPServer", "TollgateGateway", "TollgateRedis", log,
+                "TollgateHTTPServer", "TollgateGateway", "TollgateRedis", "TollgateBroadcast", log,
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ] + nio),
 

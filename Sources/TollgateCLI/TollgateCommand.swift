@@ -15,6 +15,7 @@ enum CommandRegistry {
     static let all: [any ParsableCommand.Type] = [
         StatusCommand.self,
         ClubCommand.self,
+        BroadcastCommand.self,
         BenchCommand.self,
         EchoServerCommand.self,
         SimCommand.self,

@@ -1,3 +1,4 @@
+import TollgateBroadcast
 import TollgateCore
 import TollgateGateway
 import TollgateRedis
@@ -24,6 +25,24 @@ enum ConfigHarness {
             for topic in flow.topics { precondition(club.chats(of: topic.id).allSatisfy { $0 == -1001 }) }
         } catch {
             _ = error.description
+        }
+    }
+
+    /// An audience file and a broadcast text: ids or a typed error, never a trap; what is read
+    /// holds only positive ids, each once.
+    static func broadcast(_ data: [UInt8]) {
+        do throws(BroadcastError) {
+            let ids = try BroadcastIDList.parse(data)
+            precondition(ids.allSatisfy { $0 > 0 } && Set(ids).count == ids.count)
+        } catch {
+            precondition(error.code == .invalid && !error.message.isEmpty)
+        }
+        let message = BroadcastMessage(text: String(decoding: data, as: UTF8.self))
+        do throws(BroadcastError) {
+            try message.validate()
+            _ = message.rendered(firstName: "{user_id}", userID: 1)
+        } catch {
+            precondition(error.code == .invalid)
         }
     }
 

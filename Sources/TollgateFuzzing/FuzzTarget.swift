@@ -29,6 +29,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case journal
     /// The club's settings (`CLUB_CHAT_ID`, `ACCESS_MODE`, `INVITE_TTL`, `CLUB_ALLOW_LIST`).
     case club
+    /// A broadcast's audience file (`--ids-file`) and a broadcast text.
+    case broadcast
 
     /// Runs the harness on `data`.
     public func run(_ data: [UInt8]) {
@@ -45,6 +47,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .duration: ConfigHarness.duration(data)
         case .journal: JournalHarness.run(data)
         case .club: ConfigHarness.club(data)
+        case .broadcast: ConfigHarness.broadcast(data)
         }
     }
 }

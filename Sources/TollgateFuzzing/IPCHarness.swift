@@ -59,6 +59,15 @@ enum IPCHarness {
             return ClubRevoke.Reply(member: ClubMember(userID: r.userID, entitled: false), removedFrom: 0)
         }
         router.register(ClubReconcile.self) { r, _ in ReconcileReport(trigger: "request", dryRun: r.dryRun ?? false, startedAtMs: 0) }
+        let summary = BroadcastSummary(
+            id: "c", state: "running", text: "", total: 0, queued: 0, leased: 0, sent: 0, suppressed: 0, uncertain: 0, failed: [:], dropped: 0,
+            createdAtMs: 0)
+        router.register(BroadcastCreate.self) { _, _ in BroadcastCreate.Reply(id: "c", created: true, audience: 0) }
+        router.register(BroadcastAdd.self) { r, _ in BroadcastAdd.Reply(added: r.userIDs.count) }
+        router.register(BroadcastSeal.self) { _, _ in summary }
+        router.register(BroadcastList.self) { _, _ in BroadcastList.Reply(campaigns: [summary]) }
+        router.register(BroadcastShow.self) { _, _ in summary }
+        router.register(BroadcastControl.self) { _, _ in summary }
         router.register(Deliver.self) { request, _ in
             Deliver.Reply(
                 results: request.deliveries.map { d in

@@ -32,7 +32,7 @@ struct ClubCommand: AsyncParsableCommand {
                 _ = try await client.hello(service: "tollgate", instance: "club-\(getpid())")
                 return try await client.call(request, timeout: timeout)
             } catch {
-                FileHandle.standardError.write(Data("tollgate club: \(path): \(error.code.rawValue): \(error.message)\n".utf8))
+                FileHandle.standardError.write(Data("tollgate: \(path): \(error.code.rawValue): \(error.message)\n".utf8))
                 throw ExitCode(error.code.isRetryable ? 1 : 2)
             }
         }

@@ -19,12 +19,13 @@ public final class BroadcastWorker: Service, Sendable {
     public struct Settings: Sendable, Equatable {
         /// Recipients per claim.
         public var batch: Int
-        /// How long a claimed batch is ours: well beyond the time its sends take at the bot's pace.
+        /// How long a claimed batch is ours without news: renewed while its sends go out, so a
+        /// gateway that dies leaves its recipients to the others within this long.
         public var lease: Duration
         /// How often to look for work when there is none.
         public var idle: Duration
 
-        public init(batch: Int = 20, lease: Duration = .seconds(300), idle: Duration = .seconds(1)) {
+        public init(batch: Int = 20, lease: Duration = .seconds(30), idle: Duration = .seconds(1)) {
             self.batch = batch
             self.lease = lease
             self.idle = idle
@@ -109,8 +110,13 @@ public final class BroadcastWorker: Service, Sendable {
             try await outbox.complete(id, batch: batch, outcomes: outcomes)
             return
         }
+        var renewed = ContinuousClock.now
         for user in batch.recipients {
             if Task.isCancelled { break }  // the rest are put back in line
+            if ContinuousClock.now - renewed > settings.lease / 3 {
+                try await outbox.extend(id, batch: batch, lease: settings.lease)
+                renewed = .now
+            }
             let outcome = try await sendOne(message, campaign: id, to: user)
             outcomes[user] = outcome
             counters.withLock {

@@ -1,0 +1,193 @@
+import ArgumentParser
+import Foundation
+import TollgateBroadcast
+import TollgateCore
+import TollgateIPC
+import TollgateNocoDB
+
+/// `tollgate broadcast`: campaigns through the gateway's outbox, over its IPC socket.
+struct BroadcastCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "broadcast",
+        abstract: "Write to many users at Telegram's pace: campaigns that survive restarts and reach each recipient once.",
+        subcommands: [Create.self, List.self, Show.self, Pause.self, Resume.self, Cancel.self])
+
+    typealias Connection = ClubCommand.Connection
+
+    static func summary(_ s: BroadcastSummary) -> String {
+        let failed = s.failed.values.reduce(0, +)
+        var line = "\(s.id) · \(s.state) · \(s.sent)/\(s.total) sent, \(s.queued + s.leased) to go"
+        if s.suppressed > 0 { line += ", \(s.suppressed) suppressed" }
+        if failed > 0 { line += ", \(failed) failed (" + s.failed.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")" }
+        if s.uncertain > 0 { line += ", \(s.uncertain) uncertain" }
+        if s.dropped > 0 { line += ", \(s.dropped) dropped" }
+        if let rate = rate(s) {
+            line += String(format: " · %.1f msg/s", rate)
+            if s.state == "running", rate > 0 { line += " · ETA \(Int((Double(s.queued + s.leased) / rate).rounded())) s" }
+        }
+        return line + "\n  \"\(s.text)\"" + (s.startAtMs.map { "\n  starts \(ClubCommand.shown($0))" } ?? "")
+    }
+
+    /// Messages a second between the first and the last send counted.
+    static func rate(_ s: BroadcastSummary) -> Double? {
+        guard let first = s.firstSentAtMs, let last = s.lastSentAtMs, last > first, s.sent > 1 else { return nil }
+        return Double(s.sent - 1) / (Double(last - first) / 1000)
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a campaign (its audience counted first with --dry-run).",
+            discussion: """
+                The text may use {first_name} and {user_id}. The audience: --to all (every user the bot knows), \
+                --to paid|awaiting_payment|idle|topic_selected, or --ids-file (one user id per line; # comments). \
+                Running the same command again creates nothing new (the idempotency key is taken from the text, \
+                the audience and the start; --key sets one).
+                """)
+        @OptionGroup var connection: Connection
+        @Option(help: "The message (1-4096 characters).") var text: String?
+        @Option(help: "Read the message from a file.") var textFile: String?
+        @Option(help: "all, paid, awaiting_payment, idle or topic_selected.") var to: String?
+        @Option(help: "A file of user ids, one per line.") var idsFile: String?
+        @Option(help: "Start at a date or time (2026-12-31T18:00:00Z) or Unix seconds; default now.") var at: String?
+        @Option(help: "A send a crash left uncertain: skip (default; never twice) or resend (never missed).") var onUncertain: String = "skip"
+        @Option(help: "The idempotency key (1-64 of A-Z a-z 0-9 _ -).") var key: String?
+        @Flag(help: "Only count the audience; nothing is created.") var dryRun = false
+
+        func validate() throws {
+            if (text == nil) == (textFile == nil) { throw ValidationError("give --text or --text-file") }
+            if (to == nil) == (idsFile == nil) { throw ValidationError("give --to or --ids-file") }
+            if let to, to != "all", !BroadcastAudience.states.contains(to) {
+                throw ValidationError("--to: expected all, \(BroadcastAudience.states.joined(separator: ", "))")
+            }
+            if let at, PaidUntil.milliseconds(ClubCommand.Grant.untilValue(at)) == nil {
+                throw ValidationError("--at: expected a time like 2026-12-31T18:00:00Z or Unix seconds, before 2100")
+            }
+            if !["skip", "resend"].contains(onUncertain) { throw ValidationError("--on-uncertain: skip or resend") }
+            if let key, !BroadcastControl.isID(key) { throw ValidationError("--key: 1-64 of A-Z a-z 0-9 _ -") }
+        }
+
+        func run() async throws {
+            let message: String
+            if let textFile {
+                guard let data = FileManager.default.contents(atPath: textFile) else { throw ValidationError("--text-file: cannot read \(textFile)") }
+                message = String(decoding: data, as: UTF8.self)
+            } else {
+                message = text ?? ""
+            }
+            do {
+                try BroadcastMessage(text: message).validate()
+            } catch {
+                throw ValidationError("the text: \(error.message)")
+            }
+            var ids: [Int64] = []
+            var idBytes: [UInt8] = []
+            if let idsFile {
+                guard let data = FileManager.default.contents(atPath: idsFile) else { throw ValidationError("--ids-file: cannot read \(idsFile)") }
+                idBytes = Array(data)
+                do {
+                    ids = try BroadcastIDList.parse(idBytes)
+                } catch {
+                    throw ValidationError("--ids-file \(idsFile): \(error.message)")
+                }
+                if ids.isEmpty { throw ValidationError("--ids-file \(idsFile): no user ids") }
+            }
+            let audience = to.map { $0 == "all" ? BroadcastAudience(kind: "all") : BroadcastAudience(kind: "state", state: $0) }
+                ?? BroadcastAudience(kind: "ids")
+            let startAtMs = at.flatMap { PaidUntil.milliseconds(ClubCommand.Grant.untilValue($0)) }
+            if dryRun, audience.kind == "ids" {
+                try connection.print(BroadcastCreate.Reply(id: "", created: false, audience: ids.count)) { "audience: \(ids.count) users (nothing created)" }
+                return
+            }
+            // The same command again makes nothing new: the key is the content's.
+            var fingerprint = Array(message.utf8) + [0] + Array("\(audience.kind):\(audience.state ?? ""):\(startAtMs ?? 0)".utf8) + [0] + idBytes
+            let idempotency = key ?? "cli-" + String(Self.fnv1a(&fingerprint), radix: 16)
+            var request = BroadcastCreate(text: message, audience: audience, idempotencyKey: idempotency, startAtMs: startAtMs)
+            request.onUncertain = onUncertain
+            request.dryRun = dryRun ? true : nil
+            let made = try await connection.call(request, timeout: .seconds(120))
+            if dryRun {
+                try connection.print(made) { "audience: \(made.audience) users (nothing created)" }
+                return
+            }
+            var preparing = made.created
+            if audience.kind == "ids", !preparing {
+                // A retried command: finish what a first try left half-way (adding twice adds nothing).
+                preparing = try await connection.call(BroadcastShow(id: made.id), timeout: .seconds(10)).state == "preparing"
+            }
+            if audience.kind == "ids", preparing {
+                for start in stride(from: 0, to: ids.count, by: BroadcastAdd.maxIDs) {
+                    _ = try await connection.call(BroadcastAdd(id: made.id, userIDs: Array(ids[start..<min(ids.count, start + BroadcastAdd.maxIDs)])), timeout: .seconds(30))
+                }
+                _ = try await connection.call(BroadcastSeal(id: made.id), timeout: .seconds(10))
+            }
+            let shown = try await connection.call(BroadcastShow(id: made.id), timeout: .seconds(10))
+            try connection.print(shown) { (made.created ? "created " : "already created by this command: ") + BroadcastCommand.summary(shown) }
+        }
+
+        static func fnv1a(_ bytes: inout [UInt8]) -> UInt64 {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+            return hash
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The newest campaigns and their figures.")
+        @OptionGroup var connection: Connection
+        func run() async throws {
+            let reply = try await connection.call(BroadcastList(), timeout: .seconds(10))
+            try connection.print(reply) { reply.campaigns.isEmpty ? "no campaigns" : reply.campaigns.map(BroadcastCommand.summary).joined(separator: "\n") }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One campaign's figures; --follow until it is over.")
+        @OptionGroup var connection: Connection
+        @Argument(help: "The campaign id.") var id: String
+        @Flag(help: "Show the progress until the campaign is done, cancelled or paused.") var follow = false
+        func validate() throws { if !BroadcastControl.isID(id) { throw ValidationError("not a campaign id: \(id.prefix(64))") } }
+        func run() async throws {
+            var s = try await connection.call(BroadcastShow(id: id), timeout: .seconds(10))
+            let terminal = isatty(1) == 1 && !connection.json
+            while follow, ["running", "preparing"].contains(s.state) {
+                if terminal {
+                    let done = s.total == 0 ? 1 : Double(s.total - s.queued - s.leased) / Double(s.total)
+                    let width = 30
+                    let bar = String(repeating: "#", count: Int(done * Double(width))).padding(toLength: width, withPad: "-", startingAt: 0)
+                    FileHandle.standardOutput.write(Data("\r[\(bar)] \(Int(done * 100))% \(s.sent)/\(s.total)   ".utf8))
+                }
+                try await Task.sleep(for: .seconds(1))
+                s = try await connection.call(BroadcastShow(id: id), timeout: .seconds(10))
+            }
+            if follow, terminal { FileHandle.standardOutput.write(Data("\n".utf8)) }
+            try connection.print(s) { BroadcastCommand.summary(s) }
+        }
+    }
+
+    struct Pause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Pause a campaign (what is in line keeps its place).")
+        @OptionGroup var connection: Connection
+        @Argument(help: "The campaign id.") var id: String
+        func run() async throws { try await BroadcastCommand.control(connection, id, "pause") }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Resume a paused campaign.")
+        @OptionGroup var connection: Connection
+        @Argument(help: "The campaign id.") var id: String
+        func run() async throws { try await BroadcastCommand.control(connection, id, "resume") }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a campaign: what is still in line is dropped.")
+        @OptionGroup var connection: Connection
+        @Argument(help: "The campaign id.") var id: String
+        func run() async throws { try await BroadcastCommand.control(connection, id, "cancel") }
+    }
+
+    static func control(_ connection: Connection, _ id: String, _ action: String) async throws {
+        guard BroadcastControl.isID(id) else { throw ValidationError("not a campaign id: \(id.prefix(64))") }
+        let s = try await connection.call(BroadcastControl(id: id, action: action), timeout: .seconds(10))
+        try connection.print(s) { BroadcastCommand.summary(s) }
+    }
+}
