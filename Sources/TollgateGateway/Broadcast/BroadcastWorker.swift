@@ -43,6 +43,10 @@ public final class BroadcastWorker: Service, Sendable {
         public var later = 0
         /// Recipients found done by an earlier run (handed out again after a lapsed lease).
         public var alreadyDone = 0
+        /// Campaigns running, and their recipients still to go (in line or leased), as last looked
+        /// at (every few seconds).
+        public var campaignsRunning = 0
+        public var toGo = 0
     }
 
     let outbox: BroadcastOutbox
@@ -53,6 +57,7 @@ public final class BroadcastWorker: Service, Sendable {
     let settings: Settings
     let logger: Logger
     private let counters = Mutex(Counters())
+    private let lastLook = Mutex(ContinuousClock.now - .seconds(3600))
 
     public init(
         outbox: BroadcastOutbox, journal: EffectJournal, claims: RunClaims, sender: OutboundSender, states: UserStateStore,
@@ -89,13 +94,33 @@ public final class BroadcastWorker: Service, Sendable {
     /// Claims and sends one batch of some running campaign; false when there was none.
     @discardableResult
     public func step() async throws -> Bool {
-        for id in try await outbox.running() {
+        let running = try await outbox.running()
+        try await look(at: running)
+        for id in running {
             let batch = try await outbox.claim(id, limit: settings.batch, lease: settings.lease)
             guard !batch.recipients.isEmpty else { continue }
             try await send(batch, of: id)
             return true
         }
         return false
+    }
+
+    /// Refreshes the running campaigns' figures for `stats` and `STATUS=`, every 5 s at most.
+    private func look(at running: [String]) async throws {
+        let due = lastLook.withLock { last -> Bool in
+            guard ContinuousClock.now - last >= .seconds(5) else { return false }
+            last = .now
+            return true
+        }
+        guard due else { return }
+        var toGo = 0
+        for id in running {
+            if let p = try await outbox.progress(id) { toGo += p.queued + p.leased }
+        }
+        counters.withLock {
+            $0.campaignsRunning = running.count
+            $0.toGo = toGo
+        }
     }
 
     func send(_ batch: BroadcastOutbox.Batch, of id: String) async throws {

@@ -72,6 +72,8 @@ extension GatewayComponent {
             counters["broadcast_messages_uncertain_total"] = Double(b.uncertain)
             counters["broadcast_messages_later_total"] = Double(b.later)
             counters["broadcast_recipients_already_done_total"] = Double(b.alreadyDone)
+            gauges["broadcast_campaigns_running"] = Double(b.campaignsRunning)
+            gauges["broadcast_recipients_to_go"] = Double(b.toGo)
             if let d = door?.stats {
                 counters["club_invite_links_created_total"] = Double(d.linksCreated)
                 counters["club_invite_links_reused_total"] = Double(d.linksReused)
@@ -107,7 +109,9 @@ extension GatewayComponent {
         host.statusLine {
             let p = processor.stats
             let role = leadership.currentTerm == nil ? "follower" : "leader"
-            return "\(modeName) \(role); \(p.handled) updates, \(sender.stats.sent) sent, \(p.inFlight) in flight"
+            let b = broadcasts.stats
+            let campaigns = b.campaignsRunning == 0 ? "" : "; \(b.campaignsRunning) broadcast\(b.campaignsRunning == 1 ? "" : "s") running, \(b.toGo) to go"
+            return "\(modeName) \(role); \(p.handled) updates, \(sender.stats.sent) sent, \(p.inFlight) in flight" + campaigns
         }
     }
 }
