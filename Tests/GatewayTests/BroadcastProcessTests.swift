@@ -35,6 +35,8 @@ struct BroadcastProcessTests {
                 (["create", "--text", "Hi {name}", "--to", "all"], "unknown placeholder"),
                 (["create", "--text", "Hi", "--ids-file", junk], "line 2"),
                 (["create", "--text", "   ", "--to", "all"], "empty"),
+                (["create", "--text", "Hi", "--to", "expiring"], "--within"),
+                (["create", "--text", "Hi", "--to", "expiring", "--within", "soon"], "--within"),
             ] {
                 let (status, output) = try await cli(arguments)
                 #expect(status == 64 && output.contains(says), "\(arguments): \(status ?? -1) \(output)")

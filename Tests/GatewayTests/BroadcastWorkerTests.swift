@@ -128,10 +128,30 @@ struct BroadcastWorkerTests {
             #expect(gw.texts(users[4].id) == [])
             #expect(try await call { try await api.list() }.campaigns.map(\.id) == [list.id, made.id])
 
+            // Members whose access ends within a week (the club's ledger): two of them; one ends later, one was revoked.
+            let ledger = EntitlementLedger(redis: gw.pool, keys: gw.keys)
+            let now = WallClock.epochMilliseconds()
+            let ends: [(index: Int, days: Int64)] = [(0, 3), (1, 6), (2, 30), (3, 2)]
+            for end in ends {
+                let until = now + end.days * 86_400_000
+                _ = try await ledger.grant(users[end.index].id, source: "manual", grantID: "g\(end.index)", term: .until(until), offer: .set(nil))
+            }
+            try await ledger.revoke(users[3].id)
+            let week = BroadcastAudience(kind: "expiring", withinMs: 7 * 86_400_000)
+            let ending = try await call { try await api.create(BroadcastCreate(text: "Renew, {first_name}", audience: week, idempotencyKey: "k5")) }
+            #expect(ending.audience == 2, "\(ending)")
+            while try await worker.step() {}
+            let renewTexts = users.map { gw.texts($0.id).last ?? "" }
+            #expect(renewTexts[0] == "Renew, R0")
+            #expect(renewTexts[1] == "Renew, R1")
+            #expect(renewTexts[2] != "Renew, R2")
+            #expect(renewTexts[3] != "Renew, R3")
+
             // Bad input: typed errors, nothing made.
             for bad in [
                 BroadcastCreate(text: "Hi {name}", audience: paid, idempotencyKey: "k3"),
                 BroadcastCreate(text: String(repeating: "x", count: 4097), audience: paid, idempotencyKey: "k4"),
+                BroadcastCreate(text: "Hi", audience: BroadcastAudience(kind: "expiring"), idempotencyKey: "k6"),
             ] {
                 do throws(IPCError) {
                     _ = try await call { try await api.create(bad) }
@@ -146,7 +166,7 @@ struct BroadcastWorkerTests {
             } catch {
                 #expect(error.code == .notFound)
             }
-            #expect(try await outbox.list().count == 2)
+            #expect(try await outbox.list().count == 3)
         }
     }
 }

@@ -46,7 +46,8 @@ struct BroadcastCommand: AsyncParsableCommand {
         @OptionGroup var connection: Connection
         @Option(help: "The message (1-4096 characters).") var text: String?
         @Option(help: "Read the message from a file.") var textFile: String?
-        @Option(help: "all, paid, awaiting_payment, idle or topic_selected.") var to: String?
+        @Option(help: "all, paid, awaiting_payment, idle, topic_selected, or expiring (with --within).") var to: String?
+        @Option(help: "With --to expiring: members whose access ends within this long from now (7d, 36h).") var within: String?
         @Option(help: "A file of user ids, one per line.") var idsFile: String?
         @Option(help: "Start at a date or time (2026-12-31T18:00:00Z) or Unix seconds; default now.") var at: String?
         @Option(help: "A send a crash left uncertain: skip (default; never twice) or resend (never missed).") var onUncertain: String = "skip"
@@ -56,8 +57,14 @@ struct BroadcastCommand: AsyncParsableCommand {
         func validate() throws {
             if (text == nil) == (textFile == nil) { throw ValidationError("give --text or --text-file") }
             if (to == nil) == (idsFile == nil) { throw ValidationError("give --to or --ids-file") }
-            if let to, to != "all", !BroadcastAudience.states.contains(to) {
-                throw ValidationError("--to: expected all, \(BroadcastAudience.states.joined(separator: ", "))")
+            if let to, to != "all", to != "expiring", !BroadcastAudience.states.contains(to) {
+                throw ValidationError("--to: expected all, expiring, \(BroadcastAudience.states.joined(separator: ", "))")
+            }
+            if (to == "expiring") != (within != nil) { throw ValidationError("--within goes with --to expiring, and --to expiring needs it") }
+            if let within {
+                guard let d = DurationParser.parse(within), d >= .seconds(60), d.milliseconds <= BroadcastAudience.longestWindowMs else {
+                    throw ValidationError("--within: expected a duration from 1m to 365d, like 7d")
+                }
             }
             if let at, PaidUntil.milliseconds(ClubCommand.Grant.untilValue(at)) == nil {
                 throw ValidationError("--at: expected a time like 2026-12-31T18:00:00Z or Unix seconds, before 2100")
@@ -91,15 +98,21 @@ struct BroadcastCommand: AsyncParsableCommand {
                 }
                 if ids.isEmpty { throw ValidationError("--ids-file \(idsFile): no user ids") }
             }
-            let audience = to.map { $0 == "all" ? BroadcastAudience(kind: "all") : BroadcastAudience(kind: "state", state: $0) }
-                ?? BroadcastAudience(kind: "ids")
+            let audience: BroadcastAudience
+            switch to {
+            case nil: audience = BroadcastAudience(kind: "ids")
+            case "all"?: audience = BroadcastAudience(kind: "all")
+            case "expiring"?: audience = BroadcastAudience(kind: "expiring", withinMs: within.flatMap(DurationParser.parse)?.milliseconds)
+            case let state?: audience = BroadcastAudience(kind: "state", state: state)
+            }
             let startAtMs = at.flatMap { PaidUntil.milliseconds(ClubCommand.Grant.untilValue($0)) }
             if dryRun, audience.kind == "ids" {
                 try connection.print(BroadcastCreate.Reply(id: "", created: false, audience: ids.count)) { "audience: \(ids.count) users (nothing created)" }
                 return
             }
             // The same command again makes nothing new: the key is the content's.
-            var fingerprint = Array(message.utf8) + [0] + Array("\(audience.kind):\(audience.state ?? ""):\(startAtMs ?? 0)".utf8) + [0] + idBytes
+            var fingerprint =
+                Array(message.utf8) + [0] + Array("\(audience.kind):\(audience.state ?? ""):\(within ?? ""):\(startAtMs ?? 0)".utf8) + [0] + idBytes
             let idempotency = key ?? "cli-" + String(Self.fnv1a(&fingerprint), radix: 16)
             var request = BroadcastCreate(text: message, audience: audience, idempotencyKey: idempotency, startAtMs: startAtMs)
             request.onUncertain = onUncertain

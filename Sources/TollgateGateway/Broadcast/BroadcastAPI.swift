@@ -21,6 +21,8 @@ public struct BroadcastAPI: Sendable {
     }
 
     public func create(_ request: BroadcastCreate) async throws -> BroadcastCreate.Reply {
+        // The router checked it already; a caller in code gets the same checks.
+        try request.validate()
         let message = BroadcastMessage(text: request.text, onUncertain: request.onUncertain == "resend" ? .resend : .skip)
         try message.validate()
         if request.dryRun == true {
@@ -31,6 +33,7 @@ public struct BroadcastAPI: Sendable {
         var fields = message.fields
         fields["audience"] = request.audience.kind
         if let state = request.audience.state { fields["audience_state"] = state }
+        if let within = request.audience.withinMs { fields["audience_within_ms"] = String(within) }
         let made = try await outbox.create(id: id, fields: fields, startAtMs: request.startAtMs, idempotencyKey: request.idempotencyKey)
         guard request.audience.kind != "ids" else {
             return BroadcastCreate.Reply(id: made.id, created: made.created, audience: try await outbox.progress(made.id)?.total ?? 0)
@@ -93,10 +96,12 @@ public struct BroadcastAPI: Sendable {
     }
 
     /// Walks the users the bot knows (their states, `SCAN`: each present for the whole walk seen
-    /// at least once) and counts those of `audience` — putting them in campaign `id` by chunks
-    /// when given.
+    /// at least once) — or for `expiring` the club's ledger — and counts those of `audience`,
+    /// putting them in campaign `id` by chunks when given.
     func audience(_ audience: BroadcastAudience, enqueueInto id: String?) async throws -> Int {
-        let prefix = keys("gw", "user", "")
+        let expiring = audience.kind == "expiring"
+        let prefix = expiring ? keys("club", "ent", "") : keys("gw", "user", "")
+        let now = WallClock.epochMilliseconds()
         var cursor = "0"
         var count = 0
         repeat {
@@ -106,7 +111,17 @@ public struct BroadcastAPI: Sendable {
             cursor = parts.first?.string ?? "0"
             let names = (parts.count > 1 ? parts[1].array ?? [] : []).compactMap(\.string)
             var users: [Int64] = []
-            if audience.kind == "state", let wanted = audience.state {
+            if expiring, let within = audience.withinMs {
+                // Entitled, with an end ahead within the window.
+                let entries = try await redis.next().pipeline(names.map { ["HMGET", RedisArgument($0), "entitled", "expires_at"] })
+                for (name, entry) in zip(names, entries) {
+                    let fields = entry.array ?? []
+                    guard fields.count == 2, fields[0].string == "1", let end = fields[1].string.flatMap({ Int64($0) }),
+                        end > now, end <= now.saturatingPlus(within)
+                    else { continue }
+                    if let user = Int64(name.dropFirst(prefix.count)), user > 0 { users.append(user) }
+                }
+            } else if audience.kind == "state", let wanted = audience.state {
                 let phases = try await redis.next().pipeline(names.map { ["HGET", RedisArgument($0), "phase"] })
                 for (name, phase) in zip(names, phases) where phase.string == wanted {
                     if let user = Int64(name.dropFirst(prefix.count)), user > 0 { users.append(user) }

@@ -57,17 +57,27 @@ public struct BroadcastSummary: Codable, Sendable, Equatable {
 /// Who a campaign goes to.
 public struct BroadcastAudience: Codable, Sendable, Equatable {
     /// `all` (every user the bot knows: a state within USER_STATE_TTL), `state` (those in
-    /// ``state``), `ids` (the ids added with `broadcast_add`, then `broadcast_seal`).
+    /// ``state``), `expiring` (members whose paid access ends within ``withinMs``), `ids` (the ids
+    /// added with `broadcast_add`, then `broadcast_seal`).
     public var kind: String
     /// For `state`: `idle`, `topic_selected`, `awaiting_payment`, `paid`.
     public var state: String?
+    /// For `expiring`: from now, how far ahead an end of access counts (1 minute to 365 days).
+    public var withinMs: Int64?
 
-    public init(kind: String, state: String? = nil) {
+    public init(kind: String, state: String? = nil, withinMs: Int64? = nil) {
         self.kind = kind
         self.state = state
+        self.withinMs = withinMs
     }
 
-    public static let kinds = ["all", "state", "ids"]
+    enum CodingKeys: String, CodingKey {
+        case kind, state
+        case withinMs = "within_ms"
+    }
+
+    public static let kinds = ["all", "state", "expiring", "ids"]
+    public static let longestWindowMs: Int64 = 365 * 86_400_000
     public static let states = ["idle", "topic_selected", "awaiting_payment", "paid"]
 }
 
@@ -207,6 +217,13 @@ extension BroadcastCreate: IPCValidating {
             }
         } else if audience.state != nil {
             throw IPCError(.invalidRequest, "'body.audience.state' goes only with kind 'state'")
+        }
+        if audience.kind == "expiring" {
+            guard let within = audience.withinMs, (60_000...BroadcastAudience.longestWindowMs).contains(within) else {
+                throw IPCError(.invalidRequest, "'body.audience.within_ms' must be from 60000 to \(BroadcastAudience.longestWindowMs) for kind 'expiring'")
+            }
+        } else if audience.withinMs != nil {
+            throw IPCError(.invalidRequest, "'body.audience.within_ms' goes only with kind 'expiring'")
         }
         guard BroadcastControl.isID(idempotencyKey) else {
             throw IPCError(.invalidRequest, "'body.idempotency_key' must be 1-64 of A-Z a-z 0-9 _ -")
