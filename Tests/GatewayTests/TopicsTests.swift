@@ -395,6 +395,23 @@ struct TopicsTests {
             let danLinks = try await confirm(gw, dan.id)
             #expect(try await door.ledger.entry(dan.id).offer == "gold" && danLinks.isEmpty, "\(danLinks)")
             #expect(gw.simulator.sent(to: dan.id).last?.text?.contains(FlowDefinition.defaults.inviteLink) == false, "never the flow file's static link")
+
+            // Eve has no right in the ledger but her row says paid, for basic: a reconciliation
+            // leaves her in the lounge and shows her out of the VIP room.
+            let eve = SimUser(id: 9723, firstName: "Eve")
+            gw.simulator.addUsers([eve])
+            _ = try await door.ledger.grant(eve.id, source: "nocodb:77", grantID: "g-eve", term: .forever, offer: .set("basic"))
+            try await door.ledger.revoke(eve.id)
+            gw.directory.state.withLock { $0.payments[77] = PaymentRecord(paid: true, offer: "basic") }
+            gw.simulator.setMembership(eve.id, club: Self.lounge, status: "member")
+            gw.simulator.setMembership(eve.id, club: Self.vipRoom, status: "member")
+            let reconciler = ClubReconciler(
+                door: door, runner: gw.runner, directory: gw.directory, limiter: NoLimits(), leadership: AlwaysLeader(),
+                redis: gw.pool, keys: gw.keys, logger: quietLogger)
+            let report = try #require(try await reconciler.reconcile(trigger: "request", dryRun: false))
+            #expect(report.keptPaid == 1 && report.removed == 1, "\(report)")
+            #expect(gw.simulator.clubState(Self.lounge)?.members[eve.id] == "member")
+            #expect(gw.simulator.clubState(Self.vipRoom)?.members[eve.id] == "left")
         }
         // Without the column the pick decides; an empty cell too.
         var plain = ClubConfiguration(chats: [Self.lounge])

@@ -236,19 +236,23 @@ public final class ClubReconciler: Service, Sendable {
             }
         }
         if !entitled {
-            let intruding = insideChats.filter { !$0.1 }.map(\.0)
+            var intruding = insideChats.filter { !$0.1 }.map(\.0)
             guard !intruding.isEmpty else { return }
             report.insideUnentitled += 1
             // The row has the last word before anyone is removed: a payment the ledger has not
-            // heard of yet (or lost) keeps them inside.
+            // heard of yet (or lost) keeps them inside — in the chats of the offer it names, with
+            // an offer column (all of them without one).
             if let row = Self.row(of: entry.source) {
                 switch await Self.paymentRecord(directory, row) {
-                case .success(let record) where record.map({ isPaid($0, now: now) }) == true:
+                case .success(let record?) where isPaid(record, now: now):
+                    let paidFor = AccessTerms.rowOffer(config, record: record).map { Set(config.chats(of: $0)) }
+                    let outside = paidFor.map { chats in intruding.filter { !chats.contains($0) } } ?? []
                     report.keptPaid += 1
                     logger.warning(
                         "a member without a ledger right is inside, but their row says paid: left inside",
-                        metadata: ["user": "\(user)", "row": "\(row)"])
-                    return
+                        metadata: ["user": "\(user)", "row": "\(row)", "outside_the_row_offer": "\(outside.count)"])
+                    guard !outside.isEmpty else { return }
+                    intruding = outside
                 case .success: break
                 case .failure:
                     report.errors += 1
