@@ -12,19 +12,33 @@ public struct BroadcastMessage: Sendable, Equatable {
 
     public var text: String
     public var onUncertain: OnUncertain
+    /// A URL button under the message (its label, its link; `{user_id}` may be in the link).
+    public var button: (text: String, url: String)?
 
     /// Placeholders a broadcast text may use (filled per recipient).
     public static let placeholders: Set<String> = ["first_name", "user_id"]
     /// Telegram's limit for a message's text.
     public static let maxText = 4096
 
-    public init(text: String, onUncertain: OnUncertain = .skip) {
+    public init(text: String, onUncertain: OnUncertain = .skip, button: (text: String, url: String)? = nil) {
         self.text = text
         self.onUncertain = onUncertain
+        self.button = button
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.text == b.text && a.onUncertain == b.onUncertain && a.button?.text == b.button?.text && a.button?.url == b.button?.url
     }
 
     /// The stored form.
-    public var fields: [String: String] { ["text": text, "on_uncertain": onUncertain.rawValue] }
+    public var fields: [String: String] {
+        var fields = ["text": text, "on_uncertain": onUncertain.rawValue]
+        if let button {
+            fields["button_text"] = button.text
+            fields["button_url"] = button.url
+        }
+        return fields
+    }
 
     /// Reads the stored form, or says what is wrong with it — the same checks as for a new
     /// campaign (``validate()``), so a damaged record is refused, never sent.
@@ -33,7 +47,12 @@ public struct BroadcastMessage: Sendable, Equatable {
         guard let policy = OnUncertain(rawValue: fields["on_uncertain"] ?? "skip") else {
             throw BroadcastError(.invalid, "on_uncertain must be skip or resend")
         }
-        self.init(text: text, onUncertain: policy)
+        var button: (text: String, url: String)?
+        if let label = fields["button_text"] {
+            guard let url = fields["button_url"] else { throw BroadcastError(.invalid, "the campaign's button has no link") }
+            button = (label, url)
+        }
+        self.init(text: text, onUncertain: policy, button: button)
         try validate()
     }
 
@@ -48,6 +67,19 @@ public struct BroadcastMessage: Sendable, Equatable {
         for name in Self.placeholderNames(in: text) where !Self.placeholders.contains(name) {
             throw BroadcastError(
                 .invalid, "unknown placeholder {\(name.prefix(40))}; a broadcast may use \(Self.placeholders.sorted().map { "{\($0)}" }.joined(separator: ", "))")
+        }
+        if let button {
+            let label = button.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !label.isEmpty, button.text.count <= 64 else { throw BroadcastError(.invalid, "the button's text must be 1-64 characters") }
+            let url = button.url
+            guard url.utf8.count <= 2048, ["https://", "http://", "tg://"].contains(where: url.hasPrefix),
+                !url.contains(where: { $0 == " " || $0.isNewline })
+            else {
+                throw BroadcastError(.invalid, "the button's link must be an https://, http:// or tg:// URL of at most 2048 bytes, without spaces")
+            }
+            for name in Self.placeholderNames(in: url) where name != "user_id" {
+                throw BroadcastError(.invalid, "unknown placeholder {\(name.prefix(40))} in the button's link; it may use {user_id}")
+            }
         }
     }
 
@@ -67,7 +99,15 @@ public struct BroadcastMessage: Sendable, Equatable {
 
     /// The text for one recipient, in one pass (a first name holding `{user_id}` stays as it is).
     public func rendered(firstName: String, userID: Int64) -> String {
-        let values = ["first_name": firstName, "user_id": String(userID)]
+        Self.fill(text, ["first_name": firstName, "user_id": String(userID)])
+    }
+
+    /// The button's link for one recipient.
+    public func buttonURL(userID: Int64) -> String? {
+        button.map { Self.fill($0.url, ["user_id": String(userID)]) }
+    }
+
+    static func fill(_ text: String, _ values: [String: String]) -> String {
         var out = ""
         var rest = Substring(text)
         while let open = rest.firstIndex(of: "{") {

@@ -152,6 +152,8 @@ struct BroadcastWorkerTests {
                 BroadcastCreate(text: "Hi {name}", audience: paid, idempotencyKey: "k3"),
                 BroadcastCreate(text: String(repeating: "x", count: 4097), audience: paid, idempotencyKey: "k4"),
                 BroadcastCreate(text: "Hi", audience: BroadcastAudience(kind: "expiring"), idempotencyKey: "k6"),
+                BroadcastCreate(
+                    text: "Hi", audience: paid, idempotencyKey: "k8", button: BroadcastButton(text: "Pay", url: "javascript:alert(1)")),
             ] {
                 do throws(IPCError) {
                     _ = try await call { try await api.create(bad) }
@@ -167,6 +169,25 @@ struct BroadcastWorkerTests {
                 #expect(error.code == .notFound)
             }
             #expect(try await outbox.list().count == 3)
+        }
+    }
+
+    @Test("A URL button under a campaign's message, its link filled per recipient")
+    func buttonPerRecipient() async throws {
+        try await withGateway(startPolling: false) { gw in
+            let user = SimUser(id: 7_300_001, firstName: "Button")
+            gw.simulator.addUsers([user])
+            let (worker, outbox) = worker(gw)
+            let api = BroadcastAPI(outbox: outbox, redis: gw.pool, keys: gw.keys, logger: quietLogger)
+            var withButton = BroadcastCreate(text: "Renew today", audience: BroadcastAudience(kind: "ids"), idempotencyKey: "k7")
+            withButton.button = BroadcastButton(text: "Renew", url: "https://pay.example.com/renew?u={user_id}")
+            let buttoned = try await api.create(withButton)
+            _ = try await api.add(BroadcastAdd(id: buttoned.id, userIDs: [user.id]))
+            _ = try await api.seal(BroadcastSeal(id: buttoned.id))
+            while try await worker.step() {}
+            let last = try #require(gw.simulator.sent(to: user.id).last)
+            #expect(last.text == "Renew today")
+            #expect(last.buttons.first?.first?.url == "https://pay.example.com/renew?u=\(user.id)", "\(last)")
         }
     }
 }

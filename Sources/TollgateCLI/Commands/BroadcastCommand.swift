@@ -52,7 +52,14 @@ struct BroadcastCommand: AsyncParsableCommand {
         @Option(help: "Start at a date or time (2026-12-31T18:00:00Z) or Unix seconds; default now.") var at: String?
         @Option(help: "A send a crash left uncertain: skip (default; never twice) or resend (never missed).") var onUncertain: String = "skip"
         @Option(help: "The idempotency key (1-64 of A-Z a-z 0-9 _ -).") var key: String?
+        @Option(help: "A URL button under the message: 'Label=https://…' ({user_id} may be in the link).") var button: String?
         @Flag(help: "Only count the audience; nothing is created.") var dryRun = false
+
+        /// `--button` as label and link.
+        var buttonParts: (text: String, url: String)? {
+            guard let button, let eq = button.firstIndex(of: "=") else { return nil }
+            return (String(button[..<eq]), String(button[button.index(after: eq)...]))
+        }
 
         func validate() throws {
             if (text == nil) == (textFile == nil) { throw ValidationError("give --text or --text-file") }
@@ -71,6 +78,7 @@ struct BroadcastCommand: AsyncParsableCommand {
             }
             if !["skip", "resend"].contains(onUncertain) { throw ValidationError("--on-uncertain: skip or resend") }
             if let key, !BroadcastControl.isID(key) { throw ValidationError("--key: 1-64 of A-Z a-z 0-9 _ -") }
+            if button != nil, buttonParts == nil { throw ValidationError("--button: expected 'Label=https://…'") }
         }
 
         func run() async throws {
@@ -82,9 +90,9 @@ struct BroadcastCommand: AsyncParsableCommand {
                 message = text ?? ""
             }
             do {
-                try BroadcastMessage(text: message).validate()
+                try BroadcastMessage(text: message, button: buttonParts).validate()
             } catch {
-                throw ValidationError("the text: \(error.message)")
+                throw ValidationError("the message: \(error.message)")
             }
             var ids: [Int64] = []
             var idBytes: [UInt8] = []
@@ -112,10 +120,12 @@ struct BroadcastCommand: AsyncParsableCommand {
             }
             // The same command again makes nothing new: the key is the content's.
             var fingerprint =
-                Array(message.utf8) + [0] + Array("\(audience.kind):\(audience.state ?? ""):\(within ?? ""):\(startAtMs ?? 0)".utf8) + [0] + idBytes
+                Array(message.utf8) + [0] + Array("\(audience.kind):\(audience.state ?? ""):\(within ?? ""):\(startAtMs ?? 0):\(button ?? "")".utf8) + [0]
+                + idBytes
             let idempotency = key ?? "cli-" + String(Self.fnv1a(&fingerprint), radix: 16)
             var request = BroadcastCreate(text: message, audience: audience, idempotencyKey: idempotency, startAtMs: startAtMs)
             request.onUncertain = onUncertain
+            request.button = buttonParts.map { BroadcastButton(text: $0.text, url: $0.url) }
             request.dryRun = dryRun ? true : nil
             let made = try await connection.call(request, timeout: .seconds(120))
             if dryRun {

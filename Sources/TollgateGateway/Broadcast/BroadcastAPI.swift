@@ -23,7 +23,9 @@ public struct BroadcastAPI: Sendable {
     public func create(_ request: BroadcastCreate) async throws -> BroadcastCreate.Reply {
         // The router checked it already; a caller in code gets the same checks.
         try request.validate()
-        let message = BroadcastMessage(text: request.text, onUncertain: request.onUncertain == "resend" ? .resend : .skip)
+        let message = BroadcastMessage(
+            text: request.text, onUncertain: request.onUncertain == "resend" ? .resend : .skip,
+            button: request.button.map { ($0.text, $0.url) })
         try message.validate()
         if request.dryRun == true {
             let size = request.audience.kind == "ids" ? 0 : try await audience(request.audience, enqueueInto: nil)

@@ -191,8 +191,11 @@ public final class BroadcastWorker: Service, Sendable {
             }
             let firstName = try await states.state(of: user)?.metadata["first_name"] ?? "there"
             let journal = self.journal
+            let keyboard = message.button.flatMap { button in
+                message.buttonURL(userID: user).map { InlineKeyboardMarkup([[.link(button.text, url: $0)]]) }
+            }
             let outcome = try await sender.send(
-                .text(message.rendered(firstName: firstName, userID: user), to: user), priority: .low,
+                .text(message.rendered(firstName: firstName, userID: user), to: user, keyboard: keyboard), priority: .low,
                 beforeDeparture: { try await journal.markStarted(scope, "s0") },
                 afterKnownNotSent: { try await journal.clear(scope, "s0") })
             switch outcome {

@@ -95,11 +95,14 @@ public struct BroadcastCreate: IPCRequest, Equatable {
     /// `skip` (default) or `resend`.
     public var onUncertain: String?
     public var dryRun: Bool?
+    /// A URL button under the message.
+    public var button: BroadcastButton?
 
     public init(
         text: String, audience: BroadcastAudience, idempotencyKey: String, startAtMs: Int64? = nil, onUncertain: String? = nil,
-        dryRun: Bool? = nil
+        dryRun: Bool? = nil, button: BroadcastButton? = nil
     ) {
+        self.button = button
         self.text = text
         self.audience = audience
         self.idempotencyKey = idempotencyKey
@@ -114,6 +117,7 @@ public struct BroadcastCreate: IPCRequest, Equatable {
         case startAtMs = "start_at_ms"
         case onUncertain = "on_uncertain"
         case dryRun = "dry_run"
+        case button
     }
 
     public struct Reply: Codable, Sendable, Equatable {
@@ -129,6 +133,17 @@ public struct BroadcastCreate: IPCRequest, Equatable {
             self.created = created
             self.audience = audience
         }
+    }
+}
+
+/// A URL button under a broadcast: its label (1-64 characters) and link (`https://`, `http://`
+/// or `tg://`, at most 2048 bytes; `{user_id}` is filled per recipient).
+public struct BroadcastButton: Codable, Sendable, Equatable {
+    public var text: String
+    public var url: String
+    public init(text: String, url: String) {
+        self.text = text
+        self.url = url
     }
 }
 
