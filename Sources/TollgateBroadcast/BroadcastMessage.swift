@@ -1,4 +1,5 @@
 import Foundation
+import TollgateCore
 
 /// What a campaign sends, as stored in its fields (``BroadcastOutbox/create(id:fields:startAtMs:idempotencyKey:)``):
 /// a text with the flow's placeholders, and what a send left uncertain by a crash becomes.
@@ -64,7 +65,7 @@ public struct BroadcastMessage: Sendable, Equatable {
         if text.count > Self.maxText {
             throw BroadcastError(.invalid, "the text has \(text.count) characters; Telegram takes at most \(Self.maxText)")
         }
-        for name in Self.placeholderNames(in: text) where !Self.placeholders.contains(name) {
+        for name in Placeholders.names(in: text) where !Self.placeholders.contains(name) {
             throw BroadcastError(
                 .invalid, "unknown placeholder {\(name.prefix(40))}; a broadcast may use \(Self.placeholders.sorted().map { "{\($0)}" }.joined(separator: ", "))")
         }
@@ -77,50 +78,19 @@ public struct BroadcastMessage: Sendable, Equatable {
             else {
                 throw BroadcastError(.invalid, "the button's link must be an https://, http:// or tg:// URL of at most 2048 bytes, without spaces")
             }
-            for name in Self.placeholderNames(in: url) where name != "user_id" {
+            for name in Placeholders.names(in: url) where name != "user_id" {
                 throw BroadcastError(.invalid, "unknown placeholder {\(name.prefix(40))} in the button's link; it may use {user_id}")
             }
         }
     }
 
-    /// The `{name}` placeholders of `text` (names of letters, digits and `_`).
-    static func placeholderNames(in text: String) -> [String] {
-        var names: [String] = []
-        var rest = Substring(text)
-        while let open = rest.firstIndex(of: "{") {
-            let after = rest[rest.index(after: open)...]
-            guard let close = after.firstIndex(of: "}") else { break }
-            let name = after[..<close]
-            if !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) { names.append(String(name)) }
-            rest = after[after.index(after: close)...]
-        }
-        return names
-    }
-
     /// The text for one recipient, in one pass (a first name holding `{user_id}` stays as it is).
     public func rendered(firstName: String, userID: Int64) -> String {
-        Self.fill(text, ["first_name": firstName, "user_id": String(userID)])
+        Placeholders.render(text, ["first_name": firstName, "user_id": String(userID)])
     }
 
     /// The button's link for one recipient.
     public func buttonURL(userID: Int64) -> String? {
-        button.map { Self.fill($0.url, ["user_id": String(userID)]) }
-    }
-
-    static func fill(_ text: String, _ values: [String: String]) -> String {
-        var out = ""
-        var rest = Substring(text)
-        while let open = rest.firstIndex(of: "{") {
-            out += rest[..<open]
-            let after = rest[rest.index(after: open)...]
-            if let close = after.firstIndex(of: "}"), let value = values[String(after[..<close])] {
-                out += value
-                rest = after[after.index(after: close)...]
-            } else {
-                out += "{"
-                rest = after
-            }
-        }
-        return out + rest
+        button.map { Placeholders.render($0.url, ["user_id": String(userID)]) }
     }
 }

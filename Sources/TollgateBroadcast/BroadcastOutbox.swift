@@ -220,13 +220,9 @@ public struct BroadcastOutbox: Sendable {
             ["HGETALL", RedisArgument(campaignKey(id))], ["ZCARD", RedisArgument(campaignKey(id) + ":pending")],
             ["ZCARD", RedisArgument(campaignKey(id) + ":leased")],
         ])
-        guard replies.count == 3, let items = replies[0].array, !items.isEmpty else { return nil }
-        var fields: [String: String] = [:]
-        var index = 0
-        while index + 1 < items.count {
-            if let name = items[index].string, let value = items[index + 1].string { fields[name] = value }
-            index += 2
-        }
+        guard replies.count == 3 else { return nil }
+        let fields = replies[0].fieldPairs
+        guard !fields.isEmpty else { return nil }
         var failed: [String: Int] = [:]
         for (name, value) in fields where name.hasPrefix("n_failed:") { failed[String(name.dropFirst(9))] = Int(value) ?? 0 }
         func count(_ name: String) -> Int { Int(fields["n_" + name] ?? "") ?? 0 }
@@ -240,15 +236,9 @@ public struct BroadcastOutbox: Sendable {
 
     /// The caller's fields of campaign `id` (as given to ``create(id:fields:startAtMs:idempotencyKey:)``).
     public func fields(_ id: String) async throws(RedisError) -> [String: String] {
-        let items = try await redis.next().send("HGETALL", RedisArgument(campaignKey(id))).array ?? []
+        let stored = try await redis.next().send("HGETALL", RedisArgument(campaignKey(id))).fieldPairs
         var fields: [String: String] = [:]
-        var index = 0
-        while index + 1 < items.count {
-            if let name = items[index].string, name.hasPrefix("f_"), let value = items[index + 1].string {
-                fields[String(name.dropFirst(2))] = value
-            }
-            index += 2
-        }
+        for (name, value) in stored where name.hasPrefix("f_") { fields[String(name.dropFirst(2))] = value }
         return fields
     }
 

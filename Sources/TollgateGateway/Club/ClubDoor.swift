@@ -64,8 +64,14 @@ public final class ClubDoor: Sendable {
         var links: [String] = []
         let entry = try await ledger.entry(user)
         // Not entitled (revoked, lapsed): no link — the ones held stop working.
-        let entitled = config.allowList.contains(user) || Self.mayStay(entry, nowMs: now() * 1000)
-        let chats = entitled ? (config.allowList.contains(user) && !entry.entitled ? config.chats : config.chats(of: entry.offer)) : []
+        let chats: [Int64] =
+            if Self.mayStay(entry, nowMs: now() * 1000) {
+                config.chats(of: entry.offer)
+            } else if config.allowList.contains(user) {
+                config.chats
+            } else {
+                []
+            }
         switch config.mode {
         case .inviteLink:
             for chat in chats { links.append(try await personalLink(user, chat: chat, entry: entry)) }

@@ -181,7 +181,8 @@ public final class ClubReconciler: Service, Sendable {
         let now = WallClock.epochMilliseconds()
         let allowed = config.allowList.contains(user)
         let entitled = allowed || entry.isEntitled(at: now)
-        if entry.entitled, let end = entry.expiresAtMs, end <= now, end > now - Self.lapseGrace {
+        if !entry.isEntitled(at: now), ClubDoor.mayStay(entry, nowMs: now) {
+            // A period that ended within the hour: its lapse job (which reads the row) decides.
             report.pendingLapses += 1
             return
         }

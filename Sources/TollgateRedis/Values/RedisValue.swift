@@ -36,6 +36,18 @@ public enum RedisValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A flat name/value array (`HGETALL`) as a dictionary; pairs that are not text are left out.
+    public var fieldPairs: [String: String] {
+        guard let items = array else { return [:] }
+        var fields: [String: String] = [:]
+        var index = 0
+        while index + 1 < items.count {
+            if let name = items[index].string, let value = items[index + 1].string { fields[name] = value }
+            index += 2
+        }
+        return fields
+    }
+
     /// The elements of an array reply.
     public var array: [RedisValue]? {
         if case .array(let elements) = self { return elements }
