@@ -195,6 +195,29 @@ struct AccessPeriodTests {
         }
     }
 
+    @Test("A ban left over by a show-out cut short (its unban failed, the retried lapse found them out): the payer's next link lets them in")
+    func aLeftOverBanIsLifted() async throws {
+        try await withGateway(club: ClubConfiguration(chats: [Self.club], inviteTTL: .seconds(3600))) { gw in
+            let door = try #require(gw.door)
+            let user: Int64 = 9712
+            gw.simulator.addClub(id: Self.club, title: "Club")
+            gw.simulator.addUsers([SimUser(id: user, firstName: "Back")])
+            gw.simulator.setMembership(user, club: Self.club, status: "kicked")
+            try await door.ledger.recordMembership(user, chat: Self.club, status: "kicked")
+            // They pay again: the link they get must work.
+            _ = try await door.ledger.grant(user, source: "nocodb:82", grantID: "g-back", term: .forever, offer: .set(nil))
+            let link = try #require(try await door.invites(for: user).first)
+            #expect(gw.simulator.join(user, club: Self.club, link: link) == .joined)
+            #expect(door.stats.unbannedEntitled == 1)
+            // Not entitled: no link, and nobody is unbanned.
+            let other: Int64 = 9713
+            gw.simulator.setMembership(other, club: Self.club, status: "kicked")
+            try await door.ledger.recordMembership(other, chat: Self.club, status: "kicked")
+            #expect(try await door.invites(for: other).isEmpty)
+            #expect(gw.simulator.clubState(Self.club)?.members[other] == "kicked")
+        }
+    }
+
     @Test("ACCESS_PERIOD: the row paid again while the period runs renews it at the reminder; the old period's lapse shows nobody out")
     func renewedAtTheReminder() async throws {
         let config = ClubConfiguration(chats: [Self.club], inviteTTL: .seconds(3600), accessPeriod: .seconds(10 * 86400))

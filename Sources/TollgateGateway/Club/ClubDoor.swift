@@ -25,6 +25,9 @@ public final class ClubDoor: Sendable {
         public var lapses = 0
         /// Periods renewed: found in the row at a reminder or a lapse, or paid again after one.
         public var renewals = 0
+        /// Entitled users found banned from a club chat when a link was issued (a show-out whose
+        /// unban failed, or an operator's ban), unbanned so the link lets them in.
+        public var unbannedEntitled = 0
     }
 
     public let config: ClubConfiguration
@@ -72,6 +75,15 @@ public final class ClubDoor: Sendable {
             } else {
                 []
             }
+        // A ban left over (a show-out whose unban a Telegram failure cut off, retried when the
+        // user was already out) would make any link useless: an entitled user is let in. To keep
+        // a payer out on purpose, revoke their access (tollgate club revoke).
+        for chat in chats where entry.membership[chat] == ChatMember.Status.kicked.text {
+            try await telegram.unbanChatMember(chatID: chat, userID: user, onlyIfBanned: true)
+            try await ledger.recordMembership(user, chat: chat, status: "left")
+            counters.withLock { $0.unbannedEntitled += 1 }
+            logger.notice("unbanned an entitled user before issuing their link", metadata: ["chat": "\(chat)", "user": "\(user)"])
+        }
         switch config.mode {
         case .inviteLink:
             for chat in chats { links.append(try await personalLink(user, chat: chat, entry: entry)) }

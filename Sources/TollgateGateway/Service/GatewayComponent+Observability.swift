@@ -83,6 +83,7 @@ extension GatewayComponent {
                 counters["club_members_admitted_total"] = Double(d.joinsEntitled)
                 counters["club_members_removed_unentitled_total"] = Double(d.removedUnentitled)
                 counters["club_members_removed_lapsed_total"] = Double(d.removedLapsed)
+                counters["club_members_unbanned_entitled_total"] = Double(d.unbannedEntitled)
                 counters["club_lapses_total"] = Double(d.lapses)
                 counters["club_renewals_total"] = Double(d.renewals)
             }
