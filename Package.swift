@@ -99,7 +99,7 @@ let package = Package(
             dependencies: [
                 "TollgateRuntime", "TollgateIPC", "TollgateRedis", "TollgateHTTP", "TollgateHTTPServer",
                 "TollgateCoordination", "TollgateTelegram", "TollgateNocoDB", "TollgateBroadcast", log, lifecycle,
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "Yams", package: "Yams"), .product(name: "Metrics", package: "swift-metrics"),
             ]),
         .target(
             name: "TollgateScheduler",

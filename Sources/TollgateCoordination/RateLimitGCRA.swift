@@ -40,9 +40,11 @@ public struct RateLimitGCRA: Sendable, Hashable {
     /// The earliest time a request conforms.
     public var allowedAt: Int64 { max(state.tat.saturatingMinus(policy.toleranceMicros), state.blockedUntil) }
 
-    /// Decides a request at `now`; an allowed request takes its slot.
-    public mutating func request(at now: Int64) -> Decision {
-        let earliest = allowedAt
+    /// Decides a request at `now`; an allowed request takes its slot. With `reserving` (µs, cut to
+    /// the burst tolerance) it is allowed only while that much of the burst stays unused by it —
+    /// room left for requests that ask without a reserve.
+    public mutating func request(at now: Int64, reserving: Int64 = 0) -> Decision {
+        let earliest = max(allowedAt, state.tat.saturatingMinus(policy.toleranceMicros).saturatingPlus(min(max(0, reserving), policy.toleranceMicros)))
         guard now >= earliest else { return .denied(waitMicros: earliest.saturatingMinus(now)) }
         state.tat = max(state.tat, now).saturatingPlus(policy.emissionMicros)
         return .allowed

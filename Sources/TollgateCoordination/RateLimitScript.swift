@@ -34,7 +34,12 @@ enum RateLimitScript {
             local allowed = 0
             local wait = 0
             if op == 'acquire' then
-              local earliest = math.max(tat - tolerance, blocked)
+              -- ARGV[4]: how much of the burst tolerance must stay unused after this one (a reserve
+              -- left to callers that ask without one); 0 for an ordinary request.
+              local reserve = tonumber(ARGV[4]) or 0
+              if reserve ~= reserve then reserve = 0 end
+              reserve = math.min(math.max(0, reserve), tolerance)
+              local earliest = math.max(tat - tolerance + reserve, blocked)
               if now < earliest then
                 wait = earliest - now
               else

@@ -62,6 +62,12 @@ public protocol RateLimiter: Sendable {
     @discardableResult
     func acquire(_ resource: RateLimitedResource) async throws -> RateLimitGrant
 
+    /// Like ``acquire(_:)``, but a slot is taken only while `reserving` of the resource's burst
+    /// tolerance stays unused after it (at most the whole tolerance): traffic nobody waits for
+    /// leaves room that a request without a reserve, arriving just after, takes at once.
+    @discardableResult
+    func acquire(_ resource: RateLimitedResource, reserving: Duration) async throws -> RateLimitGrant
+
     /// Pushes the resource's next allowed time to at least `delay` from now (a 429 with
     /// Retry-After, a known lockout): no request to it goes before then, in any process sharing
     /// the limiter. Never shortens a block already in place.

@@ -22,6 +22,12 @@ public final class LocalRateLimiter: RateLimiter {
 
     @discardableResult
     public func acquire(_ resource: RateLimitedResource) async throws -> RateLimitGrant {
+        try await acquire(resource, reserving: .zero)
+    }
+
+    @discardableResult
+    public func acquire(_ resource: RateLimitedResource, reserving: Duration) async throws -> RateLimitGrant {
+        let reserve = reserving.microseconds
         var waited: Int64 = 0
         var wasBlocked = false
         while true {
@@ -29,7 +35,7 @@ public final class LocalRateLimiter: RateLimiter {
             let at = now()
             let (decision, blocked) = step(resource) { gcra in
                 let blocked = gcra.state.blockedUntil > at
-                return (gcra.request(at: at), blocked)
+                return (gcra.request(at: at, reserving: reserve), blocked)
             }
             switch decision {
             case .allowed:

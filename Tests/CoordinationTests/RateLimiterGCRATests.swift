@@ -34,6 +34,22 @@ import Testing
         return best
     }
 
+    @Test("A request with a reserve goes only while that much of the burst stays unused; one without takes what it leaves")
+    func aReserveLeavesRoomForTheOthers() {
+        var gcra = RateLimitGCRA(policy: RateLimitPolicy(emissionInterval: .milliseconds(100), burst: 2))
+        let slot: Int64 = 100_000
+        #expect(gcra.request(at: 1_000_000, reserving: slot) == .allowed)
+        // A second with the reserve would leave nothing: it waits a slot.
+        #expect(gcra.request(at: 1_000_000, reserving: slot) == .denied(waitMicros: slot))
+        // One without a reserve takes the room left, at once; then nobody goes before the spacing.
+        #expect(gcra.request(at: 1_000_000) == .allowed)
+        #expect(gcra.request(at: 1_000_000) == .denied(waitMicros: slot))
+        #expect(gcra.request(at: 1_000_000, reserving: slot) == .denied(waitMicros: 2 * slot))
+        // A reserve larger than the burst counts as the whole burst; a negative one as none.
+        #expect(gcra.request(at: 1_300_000, reserving: 10 * slot) == .allowed)
+        #expect(gcra.request(at: 1_300_000, reserving: -5) == .allowed)
+    }
+
     @Test func strictSpacingPassesOnePerInterval() {
         let times = grants(fivePerSecond, arrivals: Array(repeating: 1_000_000, count: 20))
         #expect(times.first == 1_000_000)

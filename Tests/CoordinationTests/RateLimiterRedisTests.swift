@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Logging
 import Testing
@@ -151,5 +152,24 @@ import TollgateTestKit
         let sorted = all.sorted()
         for (x, y) in zip(sorted, sorted.dropFirst()) { #expect(y - x >= 200_000) }
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    @Test("On the server: a request with a reserve leaves the room it keeps to a request without one, in any process")
+    func aReserveLeavesRoomForTheOthers() async throws {
+        let bulk = try limiter("bulk", prefix: "reserve")
+        let reply = try limiter("reply", prefix: "reserve")
+        // One slot per 2 s, burst 2: the second reserved request waits seconds, the reply none.
+        let resource = RateLimitedResource(name: "bot", policy: RateLimitPolicy(emissionInterval: .seconds(2), burst: 2))
+        try await bulk.acquire(resource, reserving: .seconds(2))
+        #expect(try await reply.currentWait(resource) == .zero)
+        let order = Mutex<[String]>([])
+        let second = Task {
+            try await bulk.acquire(resource, reserving: .seconds(2))
+            order.withLock { $0.append("bulk") }
+        }
+        try await reply.acquire(resource)
+        order.withLock { $0.append("reply") }
+        try await second.value
+        #expect(order.withLock { $0 } == ["reply", "bulk"])
     }
 }

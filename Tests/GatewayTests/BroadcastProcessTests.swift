@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TollgateCore
+import TollgateHTTP
 import TollgateIPC
 import TollgateSimulators
 import TollgateTestKit
@@ -75,10 +76,26 @@ struct BroadcastProcessTests {
                 #expect(got >= summary.sent && got <= summary.sent + summary.uncertain)
                 let (_, listedNow) = try await cli(["list"])
                 #expect(listedNow.contains(campaign.id) && listedNow.contains("done"), "\(listedNow)")
+                try await Self.expectCampaignMetrics(campaign.id, gateway: gateway)
             } catch {
                 Issue.record("\(error)\ngateway:\n\(gateway.logTail())")
             }
             await gateway.stop()
         }
+    }
+
+    /// The new gateway's /metrics counts the campaign's messages it sent, labelled by campaign and outcome.
+    static func expectCampaignMetrics(_ id: String, gateway: ServiceProcess) async throws {
+        let client = IPCClient(path: gateway.socketPath, logger: quietLogger)
+        let stats = try await client.call(Stats(), timeout: .seconds(5))
+        await client.close()
+        let address = try #require(stats.info["http"])
+        let http = HTTPClient(name: "metrics", logger: quietLogger)
+        defer { http.shutdown() }
+        let text = try await http.execute(.get("http://\(address)/metrics")).text
+        let lines = text.split(separator: "\n").filter { $0.hasPrefix("tollgate_broadcast_messages_total{") }
+        let sent = lines.first { $0.contains("campaign=\"\(id)\"") && $0.contains("outcome=\"sent\"") }
+        let count = sent.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
+        #expect(count > 0 && Double(stats.counters["broadcast_messages_sent_total"] ?? -1) == count, "\(lines)")
     }
 }

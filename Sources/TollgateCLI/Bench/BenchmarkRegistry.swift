@@ -5,6 +5,7 @@ public enum BenchmarkRegistry {
         SchedulerBenchmark.self,
         PollingBenchmark.self,
         GatewayBenchmark.self,
+        BroadcastBenchmark.self,
     ]
 
     public static func named(_ name: String) -> (any Benchmark.Type)? {

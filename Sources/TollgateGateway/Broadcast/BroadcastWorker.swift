@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 import TollgateBroadcast
@@ -24,11 +25,15 @@ public final class BroadcastWorker: Service, Sendable {
         public var lease: Duration
         /// How often to look for work when there is none.
         public var idle: Duration
+        /// Recipients of a batch on their way at once (each waits for its slot in the shared
+        /// limits; several keep the bot's budget used while one is in its journal or on the wire).
+        public var concurrency: Int
 
-        public init(batch: Int = 20, lease: Duration = .seconds(30), idle: Duration = .seconds(1)) {
+        public init(batch: Int = 20, lease: Duration = .seconds(30), idle: Duration = .seconds(1), concurrency: Int = 4) {
             self.batch = batch
             self.lease = lease
             self.idle = idle
+            self.concurrency = max(1, concurrency)
         }
     }
 
@@ -57,12 +62,17 @@ public final class BroadcastWorker: Service, Sendable {
     let settings: Settings
     let logger: Logger
     private let counters = Mutex(Counters())
+    /// `tollgate_broadcast_messages_total{campaign, outcome}`, one counter per pair (a campaign id
+    /// is the operator's, a few a week: bounded; never a user's id).
+    private let metrics: any MetricsFactory
+    private let perCampaign = Mutex<[String: Metrics.Counter]>([:])
     private let lastLook = Mutex(ContinuousClock.now - .seconds(3600))
 
     public init(
         outbox: BroadcastOutbox, journal: EffectJournal, claims: RunClaims, sender: OutboundSender, states: UserStateStore,
-        settings: Settings = .init(), logger: Logger
+        settings: Settings = .init(), logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory
     ) {
+        self.metrics = metrics
         self.outbox = outbox
         self.journal = journal
         self.claims = claims
@@ -131,31 +141,64 @@ public final class BroadcastWorker: Service, Sendable {
             message = try BroadcastMessage(fields: try await fieldsOf(id))
         } catch {
             logger.error("a campaign's message cannot be read: its recipients fail", metadata: ["campaign": "\(id)", "error": "\(error)"])
-            for user in batch.recipients { outcomes[user] = .failed("unreadable_campaign") }
+            for user in batch.recipients {
+                outcomes[user] = .failed("unreadable_campaign")
+                count(.failed("unreadable_campaign"), campaign: id)
+            }
             try await outbox.complete(id, batch: batch, outcomes: outcomes)
             return
         }
         var renewed = ContinuousClock.now
-        for user in batch.recipients {
-            if Task.isCancelled { break }  // the rest are put back in line
-            if ContinuousClock.now - renewed > settings.lease / 3 {
-                try await outbox.extend(id, batch: batch, lease: settings.lease)
-                renewed = .now
-            }
-            let outcome = try await sendOne(message, campaign: id, to: user)
-            outcomes[user] = outcome
-            counters.withLock {
-                switch outcome {
-                case .sent: $0.sent += 1
-                case .suppressed: $0.suppressed += 1
-                case .failed: $0.failed += 1
-                case .uncertain: $0.uncertain += 1
-                case .later: $0.later += 1
+        var waiting = batch.recipients[...]
+        try await withThrowingTaskGroup(of: (Int64, BroadcastOutbox.Outcome).self) { group in
+            var inFlight = 0
+            while true {
+                // Once stopping, no new recipient starts: the rest are put back in line.
+                while inFlight < settings.concurrency, !Task.isCancelled, let user = waiting.popFirst() {
+                    group.addTask { (user, try await self.sendOne(message, campaign: id, to: user)) }
+                    inFlight += 1
+                }
+                guard let (user, outcome) = try await group.next() else { break }
+                inFlight -= 1
+                outcomes[user] = outcome
+                count(outcome, campaign: id)
+                if ContinuousClock.now - renewed > settings.lease / 3 {
+                    try await outbox.extend(id, batch: batch, lease: settings.lease)
+                    renewed = .now
                 }
             }
         }
         // Completed even when stopping: what was sent is counted, the rest back in line.
         try await outbox.complete(id, batch: batch, outcomes: outcomes)
+    }
+
+    private func count(_ outcome: BroadcastOutbox.Outcome, campaign: String) {
+        let name: String
+        switch outcome {
+        case .sent: name = "sent"
+        case .suppressed: name = "suppressed"
+        case .failed: name = "failed"
+        case .uncertain: name = "uncertain"
+        case .later: name = "later"
+        }
+        let key = campaign + "\u{0}" + name
+        let counter = perCampaign.withLock { known in
+            if let counter = known[key] { return counter }
+            let made = Metrics.Counter(
+                label: "tollgate_broadcast_messages_total", dimensions: [("campaign", campaign), ("outcome", name)], factory: metrics)
+            known[key] = made
+            return made
+        }
+        counter.increment()
+        counters.withLock {
+            switch outcome {
+            case .sent: $0.sent += 1
+            case .suppressed: $0.suppressed += 1
+            case .failed: $0.failed += 1
+            case .uncertain: $0.uncertain += 1
+            case .later: $0.later += 1
+            }
+        }
     }
 
     private func fieldsOf(_ id: String) async throws(BroadcastError) -> [String: String] {

@@ -20,9 +20,9 @@ public protocol OutboundRateLimiter: Sendable {
     func acquireBackground() async throws
 
     /// Like ``acquire(chatID:cost:)`` for traffic nobody is waiting for (a broadcast): it takes a
-    /// slot of the bot's budget only when one is free at that moment (never waiting in line for
-    /// one, never during a 429's push-back), and keeps to a budget of its own a little below the
-    /// bot's — so a reply arriving during a campaign finds room within a slot or two.
+    /// slot of the bot's budget only while the budget's burst is unused (never during a 429's
+    /// push-back), so there is always a slot left that a reply arriving during a campaign takes at
+    /// once; a campaign alone still uses the whole rate.
     func acquireLowPriority(chatID: Int64, cost: Int) async throws
 }
 

@@ -38,7 +38,9 @@ public final class OutboundSender: Sendable {
         public var maxInlineWait: Duration
         /// Sends leave this process at least this far apart (the global limit's spacing): a stall
         /// between the shared limiter's grant and the HTTP call (a busy machine) cannot turn into a
-        /// bunch of messages arriving at Telegram together. `nil`: no local pacing.
+        /// bunch of messages arriving at Telegram together. A low-priority send keeps its distance
+        /// from every departure, a normal one only from the normal ones (a reply never waits behind
+        /// a broadcast here either; the shared budget's burst covers the pair). `nil`: no local pacing.
         public var localSpacing: Duration?
 
         public init(
@@ -75,7 +77,8 @@ public final class OutboundSender: Sendable {
     let logger: Logger
     private let counters = Mutex(Counters())
     private let faultLog = LogThrottle(interval: .seconds(30))
-    private let nextDeparture = Mutex(ContinuousClock.now)
+    /// This process's next departure slots: of any send, and of normal-priority ones.
+    private let nextDeparture = Mutex((any: ContinuousClock.now, normal: ContinuousClock.now))
 
     public init(
         telegram: TelegramClient, limiter: any OutboundRateLimiter, suppression: SuppressionList,
@@ -206,7 +209,7 @@ public final class OutboundSender: Sendable {
             case .normal: try await limiter.acquire(chatID: target.chatID, cost: target.cost)
             case .low: try await limiter.acquireLowPriority(chatID: target.chatID, cost: target.cost)
             }
-            try await pace(cost: target.cost)
+            try await pace(cost: target.cost, priority: priority)
             return true
         }
         if ContinuousClock.now >= departBy { return false }
@@ -227,19 +230,27 @@ public final class OutboundSender: Sendable {
             return try await group.next() ?? false
         }
         guard granted else { return false }
-        try await pace(cost: target.cost)
+        try await pace(cost: target.cost, priority: priority)
         return ContinuousClock.now < departBy
     }
 
     /// Waits for this process's next departure slot (see ``Policy/localSpacing``).
-    private func pace(cost: Int) async throws {
+    private func pace(cost: Int, priority: SendPriority) async throws {
         guard let spacing = policy.localSpacing else { return }
         let slot = nextDeparture.withLock { next -> ContinuousClock.Instant in
             // A departure that comes late may catch up by half a spacing: lateness is not carried
-            // into every later slot, and no two messages leave closer than half a spacing.
-            let slot = max(next, .now - spacing / 2)
-            next = slot + spacing * cost
-            return slot
+            // into every later slot, and no two messages of a kind leave closer than half a spacing.
+            switch priority {
+            case .normal:
+                let slot = max(next.normal, .now - spacing / 2)
+                next.normal = slot + spacing * cost
+                next.any = max(next.any, next.normal)
+                return slot
+            case .low:
+                let slot = max(next.any, .now - spacing / 2)
+                next.any = slot + spacing * cost
+                return slot
+            }
         }
         if slot > .now { try await Task.sleep(until: slot, clock: .continuous) }
     }

@@ -13,9 +13,11 @@ public struct SharedSendLimits: OutboundRateLimiter {
     public let global: RateLimitedResource
     /// The background budget (``OutboundRateLimiter/acquireBackground()``).
     public let background: RateLimitedResource
-    /// The low-priority budget (``OutboundRateLimiter/acquireLowPriority(chatID:cost:)``): the
-    /// bot's rate less half a message a second, so a reply always finds room.
-    public let bulk: RateLimitedResource
+    /// What a low-priority send (``OutboundRateLimiter/acquireLowPriority(chatID:cost:)``) leaves
+    /// unused of the bot's burst: one slot, less a sliver (a tenth of a slot, at most 2 ms) so that
+    /// a broadcast that wakes a little late does not lose that time for good. A reply arriving just
+    /// after a broadcast's send goes at once, or within the sliver.
+    public let lowPriorityReserve: Duration
     let prefix: String
     let chatPolicy: RateLimitPolicy
     let groupPolicy: RateLimitPolicy
@@ -33,9 +35,8 @@ public struct SharedSendLimits: OutboundRateLimiter {
         self.background = RateLimitedResource(
             name: "telegram:\(botID):background",
             policy: Self.policy(perSecond: globalPerSecond * min(1, max(0.001, backgroundShare)), maxBlock: maxBlock))
-        self.bulk = RateLimitedResource(
-            name: "telegram:\(botID):bulk",
-            policy: Self.policy(perSecond: max(globalPerSecond * 0.5, globalPerSecond - 0.5), maxBlock: maxBlock))
+        let slot = global.policy.emissionInterval
+        self.lowPriorityReserve = slot - min(slot / 10, .milliseconds(2))
         self.chatPolicy = Self.policy(perSecond: chatPerSecond, maxBlock: maxBlock)
         self.groupPolicy = Self.policy(perSecond: groupPerMinute / 60, maxBlock: maxBlock)
     }
@@ -68,15 +69,10 @@ public struct SharedSendLimits: OutboundRateLimiter {
         for _ in 0..<max(1, cost) {
             try await limiter.acquire(chat(chatID))
             if chatID < 0 { try await limiter.acquire(group(chatID)) }
-            try await limiter.acquire(bulk)
-            // Only a slot of the bot's budget that is free now: while the budget is spent ahead,
-            // or a 429 holds the bot back, this one steps aside and looks again.
-            while true {
-                let wait = try await limiter.currentWait(global)
-                if wait == .zero { break }
-                try await Task.sleep(for: max(wait, global.policy.emissionInterval))
-            }
-            try await limiter.acquire(global)
+            // The bot's budget, only while a slot of its burst stays free after this one: a reply
+            // takes that slot at once, and a reply taken first makes this one wait its turn again.
+            // A 429's push-back holds it like any send.
+            try await limiter.acquire(global, reserving: lowPriorityReserve)
         }
     }
 

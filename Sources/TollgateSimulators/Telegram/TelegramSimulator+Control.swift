@@ -152,6 +152,12 @@ extension TelegramSimulator {
         world.withLock { $0.sent }
     }
 
+    /// What the bot sent from the `index`-th message on (in order; `allSent()[index...]` without
+    /// copying the rest), for a watcher that reads it as it grows.
+    public func sent(from index: Int) -> [SimSentMessage] {
+        world.withLock { w in index < w.sent.count ? Array(w.sent[max(0, index)...]) : [] }
+    }
+
     /// Counters so far.
     public var counters: SimTelegramCounters {
         world.withLock { $0.counters }
