@@ -121,6 +121,36 @@ def plot_outbound(inp, out, ptb):
     plt.close(fig)
 
 
+def plot_broadcast(inp, out, figures):
+    path = os.path.join(inp, "broadcast-rate.csv")
+    if not os.path.exists(path):
+        return False
+    seconds, campaign, replies, kills = [], [], [], []
+    with open(path) as f:
+        for row in csv.DictReader(f):
+            seconds.append(int(row["second"]))
+            campaign.append(int(row["campaign"]))
+            replies.append(int(row["replies"]))
+            if row.get("kill"):
+                kills.append((int(row["second"]), row["kill"]))
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    ax.step(seconds, [c + r for c, r in zip(campaign, replies)], where="post", color="#2980b9", lw=1, label="all the bot's messages")
+    ax.step(seconds, campaign, where="post", color="#27ae60", lw=1.5, label="the campaign's")
+    ax.axhline(30, color="black", ls="--", lw=1, label="Telegram limit: 30 messages / s")
+    for second, name in kills:
+        ax.axvline(second, color="#c0392b", lw=1)
+        ax.text(second, 2, f" kill -9 {name}", color="#c0392b", fontsize=8, rotation=90, va="bottom")
+    ax.set_ylim(0, 34)
+    ax.set_xlabel("seconds since the campaign's first message")
+    ax.set_ylabel("messages accepted per second")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(f"A campaign to {fmt(figures.get('recipients'))} through two gateways, each killed once")
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "broadcast-rate.png"), dpi=110)
+    plt.close(fig)
+    return True
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--input", required=True)
@@ -226,6 +256,28 @@ def main():
                       f"| {fmt(ptb['sim_429'])} | {fmt(ptb['failed'])} |",
                       "", f"Sustained throughput, Tollgate / python-telegram-bot: {ratio(ours, ptb['sustained_msgs_per_s'])}."]
         lines += ["", "![Outbound messages per second](gateway-outbound.png)", ""]
+
+    if "broadcast" in r:
+        b = r["broadcast"]
+        w, d = b.get("reply_ms_without", {}), b.get("reply_ms_during", {})
+        lines += ["## Broadcast (`tollgate bench broadcast`)", "",
+                  "Two real bot-gateway processes on one Redis send a campaign through the Telegram simulator's limits "
+                  "while simulated people write /start and press \"Get access\"; each gateway is killed with SIGKILL once "
+                  "(at 30 % and 60 % delivered) and started again a second later.", "",
+                  "| figure | Tollgate |", "|---|---|",
+                  f"| recipients: delivered, missing, twice | {fmt(b.get('delivered'))} of {fmt(b.get('recipients'))}, {fmt(b.get('missing'))}, {fmt(b.get('twice'))} |",
+                  f"| campaign, sustained (5th-95th percentile) | {fmt(b.get('sustained_campaign_messages_per_s'), 2)} messages/s of the campaign, "
+                  f"{fmt(b.get('sustained_bot_messages_per_s'), 2)} of the bot in all (limit 30) |",
+                  f"| 429s answered by the simulator | {fmt(b.get('telegram_429s'))} |",
+                  f"| reply latency p50 / p99 without a campaign ({fmt(w.get('n'))}) | {fmt(w.get('p50'))} ms / {fmt(w.get('p99'))} ms |",
+                  f"| during it, away from the kills ({fmt(d.get('n'))}) | {fmt(d.get('p50'))} ms / {fmt(d.get('p99'))} ms "
+                  f"({fmt(b.get('reply_p50_ratio'), 2)}× / {fmt(b.get('reply_p99_ratio'), 2)}×) |"]
+        for name, k in sorted((b.get("kills") or {}).items()):
+            lines.append(f"| kill of {name} at {fmt(k.get('at_s'))} s | longest pause {fmt(k.get('longest_pause_s'), 2)} s, "
+                         f"sending again after {fmt(k.get('sending_again_after_s'))} s |")
+        lines.append("")
+        if plot_broadcast(args.input, args.output, b):
+            lines += ["![Broadcast messages per second](broadcast-rate.png)", ""]
 
     with open(os.path.join(args.output, "REPORT.md"), "w") as f:
         f.write("\n".join(lines) + "\n")

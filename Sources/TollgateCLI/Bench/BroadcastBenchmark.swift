@@ -34,6 +34,8 @@ struct BroadcastBenchmark: Benchmark {
     struct Sample: Sendable {
         var askedAt: Double
         var ms: Double
+        /// The welcome (an answer from Redis alone), or the payment link (a NocoDB row on the way).
+        var welcome: Bool
     }
 
     /// People writing to the bot and pressing its button, one after another, until stopped.
@@ -70,13 +72,13 @@ struct BroadcastBenchmark: Benchmark {
                     unanswered.wrappingAdd(1, ordering: .relaxed)
                     continue
                 }
-                samples.withLock { $0.append(Sample(askedAt: asked, ms: welcome)) }
+                samples.withLock { $0.append(Sample(askedAt: asked, ms: welcome, welcome: true)) }
                 // Telegram's 1 message/s per chat: the next answer to this person may not go sooner.
                 try? await Task.sleep(for: .milliseconds(1100))
                 let pressed = telegram.clock
                 guard (try? telegram.userPresses("get_access", from: user)) != nil else { continue }
                 if let link = await answer(user, count: 2, askedAt: pressed) {
-                    samples.withLock { $0.append(Sample(askedAt: pressed, ms: link)) }
+                    samples.withLock { $0.append(Sample(askedAt: pressed, ms: link, welcome: false)) }
                 } else {
                     unanswered.wrappingAdd(1, ordering: .relaxed)
                 }
@@ -145,9 +147,14 @@ struct BroadcastBenchmark: Benchmark {
             // 1. People without a campaign: the reference for their latency.
             let people = People(telegram: telegram)
             await people.run(limit: baselinePeople)
-            let baseline = Percentiles(people.samples.withLock { $0 }.map(\.ms))
+            let before = people.samples.withLock { $0 }
+            let baseline = Percentiles(before.map(\.ms))
+            let baseWelcome = Percentiles(before.filter(\.welcome).map(\.ms))
+            let baseLink = Percentiles(before.filter { !$0.welcome }.map(\.ms))
             output.line(
-                String(format: "replies without a campaign (%d): p50 %.1f ms, p99 %.1f ms", baseline.count, baseline.p50, baseline.p99))
+                String(
+                    format: "replies without a campaign: welcome (%d) p50 %.1f ms, p99 %.1f ms; payment link (%d) p50 %.1f ms, p99 %.1f ms",
+                    baseWelcome.count, baseWelcome.p50, baseWelcome.p99, baseLink.count, baseLink.p50, baseLink.p99))
 
             // 2. The campaign: an id list of recipients who have all started the bot.
             let recipients = (0..<Int64(recipientCount)).map { Self.firstRecipient + $0 }
@@ -261,11 +268,18 @@ struct BroadcastBenchmark: Benchmark {
             let during = people.samples.withLock { $0 }.filter { $0.askedAt >= sealedAt }
             func nearKill(_ s: Sample) -> Bool { kills.values.contains { s.askedAt >= $0.at - 1 && s.askedAt < $0.at + Self.failoverWindow } }
             let steady = Percentiles(during.filter { !nearKill($0) }.map(\.ms))
+            let steadyWelcome = Percentiles(during.filter { !nearKill($0) && $0.welcome }.map(\.ms))
+            let steadyLink = Percentiles(during.filter { !nearKill($0) && !$0.welcome }.map(\.ms))
             let failover = Percentiles(during.filter(nearKill).map(\.ms))
             let ratioP50 = steady.p50 / baseline.p50
             let ratioP99 = steady.p99 / baseline.p99
+            output.line(
+                String(
+                    format: "replies during the campaign, away from the kills: welcome (%d) p50 %.1f ms, p99 %.1f ms (%.2f× and %.2f×); payment link (%d) p50 %.1f ms, p99 %.1f ms (%.2f× and %.2f×)",
+                    steadyWelcome.count, steadyWelcome.p50, steadyWelcome.p99, steadyWelcome.p50 / baseWelcome.p50, steadyWelcome.p99 / baseWelcome.p99,
+                    steadyLink.count, steadyLink.p50, steadyLink.p99, steadyLink.p50 / baseLink.p50, steadyLink.p99 / baseLink.p99))
             func pause(after kill: Kill) -> Double {
-                let times = campaignTimes.filter { $0 >= kill.at - 1 && $0 <= kill.at + 60 }.sorted()
+                let times = campaignTimes.filter { $0 >= kill.at - 1 && $0 <= kill.at + 15 }.sorted()
                 return zip(times, times.dropFirst()).map { $1 - $0 }.max() ?? 0
             }
 
@@ -305,6 +319,10 @@ struct BroadcastBenchmark: Benchmark {
                 "limit_per_s": .number(30), "telegram_429s": .number(Double(refusals)),
                 "reply_ms_without": baseline.json(), "reply_ms_during": steady.json(), "reply_ms_near_kill": failover.json(),
                 "reply_p50_ratio": r(ratioP50), "reply_p99_ratio": r(ratioP99),
+                "welcome_ms_without": baseWelcome.json(), "welcome_ms_during": steadyWelcome.json(),
+                "payment_link_ms_without": baseLink.json(), "payment_link_ms_during": steadyLink.json(),
+                "welcome_p50_ratio": r(steadyWelcome.p50 / baseWelcome.p50), "welcome_p99_ratio": r(steadyWelcome.p99 / baseWelcome.p99),
+                "payment_link_p50_ratio": r(steadyLink.p50 / baseLink.p50), "payment_link_p99_ratio": r(steadyLink.p99 / baseLink.p99),
                 "unanswered": .number(Double(people.unanswered.load(ordering: .relaxed))),
                 "kills": .object(killFigures), "gateway_peak_rss_mib": r(Double(rss) / 1024, 10),
             ]
