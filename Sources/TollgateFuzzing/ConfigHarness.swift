@@ -44,6 +44,24 @@ enum ConfigHarness {
         } catch {
             precondition(error.code == .invalid)
         }
+        // The stored form, as a damaged record would hold it: lines as the fields in order, the
+        // text, the media's kind and source, the flag, the button. A campaign or a typed refusal.
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var fields: [String: String] = [:]
+        for (name, value) in zip(["text", "media_kind", "media_source", "allow_paid_broadcast", "on_uncertain", "button_text", "button_url"], lines) {
+            fields[name] = value
+        }
+        do throws(BroadcastError) {
+            let stored = try BroadcastMessage(fields: fields)
+            if let media = stored.media {
+                precondition(stored.text.utf16.count <= BroadcastMessage.maxCaption)
+                _ = media.parsed
+            }
+            let again = try BroadcastMessage(fields: stored.fields)
+            precondition(again == stored)
+        } catch {
+            precondition(error.code == .invalid && !error.message.isEmpty)
+        }
     }
 
     /// Lines `KEY=VALUE` for the club's settings: a configuration or problems, never a trap; a

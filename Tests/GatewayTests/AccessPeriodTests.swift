@@ -22,9 +22,12 @@ import TollgateTestKit
         #expect(p.term == .period(.seconds(30 * 86400)) && p.grantID == "pay:j:a")
         let dated = AccessTerms.atConfirmation(column, record: PaymentRecord(paid: true, paidUntilMs: now + 5000), nowMs: now, unit: "j:a")
         #expect(dated.term == .until(now + 5000) && dated.grantID == "until:\(now + 5000)")
-        // A row without a date ahead (changed since the poller saw it): a day, read again at the lapse.
+        // A date that passed while the confirmation was held up: still the end (the lapse, due at
+        // once, reads the row again); a row without a date: a day, read again at the lapse.
         let past = AccessTerms.atConfirmation(column, record: PaymentRecord(paid: true, paidUntilMs: now - 1), nowMs: now, unit: "j:a")
-        #expect(past.term == .period(.seconds(86400)))
+        #expect(past.term == .until(now - 1))
+        let undated = AccessTerms.atConfirmation(column, record: PaymentRecord(paid: true), nowMs: now, unit: "j:a")
+        #expect(undated.term == .period(.seconds(86400)))
     }
 
     @Test func aRenewalIsALaterDateOrPaidTickedAgain() {

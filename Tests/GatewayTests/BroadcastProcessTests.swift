@@ -38,6 +38,9 @@ struct BroadcastProcessTests {
                 (["create", "--text", "   ", "--to", "all"], "empty"),
                 (["create", "--text", "Hi", "--to", "expiring"], "--within"),
                 (["create", "--text", "Hi", "--to", "expiring", "--within", "soon"], "--within"),
+                (["create", "--text", "Hi", "--to", "all", "--photo", "/nonexistent/poster.png"], "cannot be read"),
+                (["create", "--text", "Hi", "--to", "all", "--photo", "file_id:abc", "--video", "file_id:abc"], "one of"),
+                (["create", "--text", String(repeating: "x", count: 1025), "--to", "all", "--document", "file_id:abc"], "caption"),
             ] {
                 let (status, output) = try await cli(arguments)
                 #expect(status == 64 && output.contains(says), "\(arguments): \(status ?? -1) \(output)")

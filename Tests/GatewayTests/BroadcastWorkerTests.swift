@@ -1,5 +1,7 @@
+import Foundation
 import Testing
 import TollgateBroadcast
+import TollgateCoordination
 import TollgateCore
 import TollgateGateway
 import TollgateIPC
@@ -188,6 +190,83 @@ struct BroadcastWorkerTests {
             let last = try #require(gw.simulator.sent(to: user.id).last)
             #expect(last.text == "Renew today")
             #expect(last.buttons.first?.first?.url == "https://pay.example.com/renew?u=\(user.id)", "\(last)")
+        }
+    }
+
+    @Test("A campaign with a photo from a path: the text is the caption, filled per recipient; the file is uploaded once, then sent by its file_id")
+    func mediaFromAPath() async throws {
+        try await withGateway(startPolling: false) { gw in
+            let users = (0..<6).map { SimUser(id: Int64(7_400_000 + $0), firstName: "M\($0)") }
+            gw.simulator.addUsers(users)
+            let path = TestNetwork.temporaryDirectory(prefix: "bc-media") + "/poster.png"
+            try "not really a png".write(toFile: path, atomically: true, encoding: .utf8)
+            let (worker, outbox) = worker(gw)
+            let api = BroadcastAPI(outbox: outbox, redis: gw.pool, keys: gw.keys, logger: quietLogger)
+            var request = BroadcastCreate(text: "Poster for {first_name}", audience: BroadcastAudience(kind: "ids"), idempotencyKey: "media")
+            request.media = BroadcastMedia(kind: "photo", source: path)
+            let made = try await api.create(request)
+            _ = try await api.add(BroadcastAdd(id: made.id, userIDs: users.map(\.id)))
+            _ = try await api.seal(BroadcastSeal(id: made.id))
+            while try await worker.step() {}
+            for user in users {
+                let sent = gw.simulator.sent(to: user.id)
+                #expect(sent.count == 1 && sent.first?.mediaKind == "photo" && sent.first?.caption == "Poster for there", "\(sent)")
+            }
+            #expect(gw.simulator.counters.uploads == 1)
+            #expect(try await outbox.progress(made.id)?.sent == 6)
+        }
+    }
+
+    @Test("Media refused before anything is queued: a path that is not there, a caption over 1,024, an unknown kind, a file_id with junk")
+    func badMedia() async throws {
+        try await withGateway(startPolling: false) { gw in
+            let (_, outbox) = worker(gw)
+            let api = BroadcastAPI(outbox: outbox, redis: gw.pool, keys: gw.keys, logger: quietLogger)
+            let cases: [(BroadcastMedia, String, String)] = [
+                (BroadcastMedia(kind: "photo", source: "/nonexistent/poster.png"), "Hi", "does not exist"),
+                (BroadcastMedia(kind: "video", source: "file_id:AgAD123"), String(repeating: "x", count: 1025), "caption"),
+                (BroadcastMedia(kind: "sticker", source: "file_id:AgAD123"), "Hi", "photo, video or document"),
+                (BroadcastMedia(kind: "document", source: "file_id:a b"), "Hi", "file_id"),
+                (BroadcastMedia(kind: "document", source: "relative/file.pdf"), "Hi", "absolute path"),
+            ]
+            for (n, (media, text, says)) in cases.enumerated() {
+                var request = BroadcastCreate(text: text, audience: BroadcastAudience(kind: "all"), idempotencyKey: "bad\(n)")
+                request.media = media
+                do throws(IPCError) {
+                    _ = try await BroadcastAPI.call { try await api.create(request) }
+                    Issue.record("accepted: \(media)")
+                } catch {
+                    #expect(error.code == .invalidRequest && error.message.contains(says), "\(media): \(error.message)")
+                }
+            }
+            let made: [String] = try await outbox.list(limit: 10)
+            #expect(made.isEmpty, "nothing made")
+        }
+    }
+
+    @Test("allow_paid_broadcast: past the bot's own budget on the paid one, each message sent with the flag (the simulator charges those above its free limit); replies keep the bot's budget")
+    func paidBroadcast() async throws {
+        // The bot's budget is 2 msg/s (Telegram's free limit as the simulator plays it, too); the paid one 200.
+        let limits = SimFloodLimits(globalPerSecond: 2, globalBurst: 2, perChatPerSecond: 100, perChatBurst: 100)
+        let shared = SharedSendLimits(
+            limiter: LocalRateLimiter(), botID: "123456", globalPerSecond: 2, chatPerSecond: 100, groupPerMinute: 6000, paidPerSecond: 200)
+        try await withGateway(limits: limits, limiter: shared, startPolling: false) { gw in
+            let users = (0..<40).map { SimUser(id: Int64(7_500_000 + $0)) }
+            gw.simulator.addUsers(users)
+            let (worker, outbox) = worker(gw)
+            let api = BroadcastAPI(outbox: outbox, redis: gw.pool, keys: gw.keys, logger: quietLogger)
+            var request = BroadcastCreate(text: "Flash sale", audience: BroadcastAudience(kind: "ids"), idempotencyKey: "paid")
+            request.allowPaidBroadcast = true
+            let made = try await api.create(request)
+            _ = try await api.add(BroadcastAdd(id: made.id, userIDs: users.map(\.id)))
+            _ = try await api.seal(BroadcastSeal(id: made.id))
+            while try await worker.step() {}
+            for user in users { #expect(gw.texts(user.id) == ["Flash sale"]) }
+            let counters = gw.simulator.counters
+            #expect(counters.paidBroadcastMessages == 40, "every message with the flag")
+            #expect(counters.paidBroadcastCharged > 0 && counters.floodRefusals == 0, "\(counters.paidBroadcastCharged) charged, \(counters.floodRefusals) 429s")
+            // The bot's own budget was not spent on the campaign: a reply goes at once.
+            #expect(try await shared.limiter.currentWait(shared.global) == .zero)
         }
     }
 }

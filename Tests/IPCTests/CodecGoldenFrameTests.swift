@@ -40,7 +40,7 @@ import TollgateTestKit
         case "club_revoke.reply": { try reencode(IPCOkEnvelope<ClubRevoke.Reply>.self, $0) }
         case "club_reconcile.request": { try reencode(IPCRequestEnvelope<ClubReconcile>.self, $0) }
         case "club_reconcile.reply": { try reencode(IPCOkEnvelope<ClubReconcile.Reply>.self, $0) }
-        case "broadcast_create.request": { try reencode(IPCRequestEnvelope<BroadcastCreate>.self, $0) }
+        case "broadcast_create.request", "broadcast_create-media.request": { try reencode(IPCRequestEnvelope<BroadcastCreate>.self, $0) }
         case "broadcast_create.reply": { try reencode(IPCOkEnvelope<BroadcastCreate.Reply>.self, $0) }
         case "broadcast_add.request": { try reencode(IPCRequestEnvelope<BroadcastAdd>.self, $0) }
         case "broadcast_add.reply": { try reencode(IPCOkEnvelope<BroadcastAdd.Reply>.self, $0) }

@@ -68,7 +68,7 @@ struct DemoTests {
     func webhookWithTelegramFaults() async throws {
         let run = try await demo([
             "--users", "40", "--duration", "24s", "--reminder-after", "6s", "--pollers", "2", "--chaos", "--seed", "11",
-            "--webhook", "--telegram-fail-rate", "0.1", "--access-period", "off",
+            "--webhook", "--telegram-fail-rate", "0.1", "--access-period", "off", "--broadcast",
         ])
         let context = Comment(rawValue: String(run.output.suffix(4000)))
         #expect(run.status == 0, context)
@@ -87,6 +87,10 @@ struct DemoTests {
         #expect(reminders["twice"] == 0 && reminders["after_payment"] == 0, context)
         #expect((gateway["telegram_transient_retries_total"] ?? 0) > 0, "5xx answers were retried: \(gateway)")
         #expect(gateway["flow_uncertain_sends_total"] != nil, "uncertain sends are counted")
+        // --broadcast: the campaign midway, through the kill and the 5xx: nobody twice, nobody missing.
+        let campaign = run.summary["broadcast"] as? [String: Any] ?? [:]
+        #expect(campaign["state"] as? String == "done" && (campaign["total"] as? Double ?? 0) > 0, context)
+        #expect(campaign["twice"] as? Double == 0 && campaign["missing"] as? Double == 0, context)
     }
 
     @Test("Batch polling mode, one poller: the same promises")

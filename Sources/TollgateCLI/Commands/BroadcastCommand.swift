@@ -53,7 +53,23 @@ struct BroadcastCommand: AsyncParsableCommand {
         @Option(help: "A send a crash left uncertain: skip (default; never twice) or resend (never missed).") var onUncertain: String = "skip"
         @Option(help: "The idempotency key (1-64 of A-Z a-z 0-9 _ -).") var key: String?
         @Option(help: "A URL button under the message: 'Label=https://…' ({user_id} may be in the link).") var button: String?
+        @Option(help: "A photo with the text as its caption (at most 1024 characters): a path on the gateway's host, an https:// URL or file_id:<id>.")
+        var photo: String?
+        @Option(help: "A video with the text as its caption (as --photo).") var video: String?
+        @Option(help: "A document with the text as its caption (as --photo).") var document: String?
+        @Flag(help: "Send past Telegram's 30 msg/s (BROADCAST_PAID_RATE): each message above that costs the bot 0.1 Telegram Star.")
+        var allowPaidBroadcast = false
         @Flag(help: "Only count the audience; nothing is created.") var dryRun = false
+
+        /// `--photo`, `--video` or `--document`, a local path made absolute.
+        var media: BroadcastMedia? {
+            let given = [("photo", photo), ("video", video), ("document", document)].compactMap { kind, source in source.map { (kind, $0) } }
+            guard let (kind, source) = given.first else { return nil }
+            if source.hasPrefix("file_id:") || source.hasPrefix("https://") || source.hasPrefix("http://") || source.hasPrefix("/") {
+                return BroadcastMedia(kind: kind, source: source)
+            }
+            return BroadcastMedia(kind: kind, source: FileManager.default.currentDirectoryPath + "/" + source)
+        }
 
         /// `--button` as label and link.
         var buttonParts: (text: String, url: String)? {
@@ -79,6 +95,7 @@ struct BroadcastCommand: AsyncParsableCommand {
             if !["skip", "resend"].contains(onUncertain) { throw ValidationError("--on-uncertain: skip or resend") }
             if let key, !BroadcastControl.isID(key) { throw ValidationError("--key: 1-64 of A-Z a-z 0-9 _ -") }
             if button != nil, buttonParts == nil { throw ValidationError("--button: expected 'Label=https://…'") }
+            if [photo, video, document].compactMap({ $0 }).count > 1 { throw ValidationError("give one of --photo, --video, --document") }
         }
 
         func run() async throws {
@@ -89,10 +106,20 @@ struct BroadcastCommand: AsyncParsableCommand {
             } else {
                 message = text ?? ""
             }
+            var draft = BroadcastMessage(text: message, button: buttonParts)
+            draft.allowPaidBroadcast = allowPaidBroadcast
+            if let media {
+                guard let kind = BroadcastMessage.Media.Kind(rawValue: media.kind) else { throw ValidationError("unknown media kind") }
+                draft.media = BroadcastMessage.Media(kind: kind, source: media.source)
+            }
             do {
-                try BroadcastMessage(text: message, button: buttonParts).validate()
+                try draft.validate()
             } catch {
                 throw ValidationError("the message: \(error.message)")
+            }
+            // A path is read by the gateway; when it runs here, say now that the file is missing.
+            if case .path(let path)? = draft.media?.parsed, !FileManager.default.isReadableFile(atPath: path) {
+                throw ValidationError("the media file \(path.prefix(200)) cannot be read (it must be on the gateway's host)")
             }
             var ids: [Int64] = []
             var idBytes: [UInt8] = []
@@ -120,14 +147,27 @@ struct BroadcastCommand: AsyncParsableCommand {
             }
             // The same command again makes nothing new: the key is the content's.
             var fingerprint =
-                Array(message.utf8) + [0] + Array("\(audience.kind):\(audience.state ?? ""):\(within ?? ""):\(startAtMs ?? 0):\(button ?? "")".utf8) + [0]
+                Array(message.utf8) + [0] + Array("\(audience.kind):\(audience.state ?? ""):\(within ?? ""):\(startAtMs ?? 0):\(button ?? ""):\(media?.kind ?? ""):\(media?.source ?? ""):\(allowPaidBroadcast)".utf8) + [0]
                 + idBytes
             let idempotency = key ?? "cli-" + String(Self.fnv1a(&fingerprint), radix: 16)
             var request = BroadcastCreate(text: message, audience: audience, idempotencyKey: idempotency, startAtMs: startAtMs)
             request.onUncertain = onUncertain
             request.button = buttonParts.map { BroadcastButton(text: $0.text, url: $0.url) }
             request.dryRun = dryRun ? true : nil
+            request.media = media
+            request.allowPaidBroadcast = allowPaidBroadcast ? true : nil
             let made = try await connection.call(request, timeout: .seconds(120))
+            if allowPaidBroadcast {
+                // What Telegram may charge: messages above the free 30/s, at 0.1 Star each.
+                let rate = Double(ProcessInfo.processInfo.environment["BROADCAST_PAID_RATE"] ?? "") ?? 100
+                let stars = Double(made.audience) * max(0, rate - 30) / max(rate, 1) * 0.1
+                FileHandle.standardError.write(
+                    Data(
+                        String(
+                            format: "warning: allow_paid_broadcast: messages above Telegram's free 30/s cost the bot 0.1 Star each — up to about %.0f Stars for %d recipients at %.0f msg/s\n",
+                            stars, made.audience, rate
+                        ).utf8))
+            }
             if dryRun {
                 try connection.print(made) { "audience: \(made.audience) users (nothing created)" }
                 return

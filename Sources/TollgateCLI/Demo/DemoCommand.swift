@@ -59,6 +59,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "Midway, kill -9 the gateway and then the leading poller; the supervisor restarts them as systemd would.")
     var chaos = false
 
+    @Flag(help: "Midway (at 40 % of --duration), a campaign to everyone the bot knows through the gateway's outbox; the summary counts who got it once, twice or not at all.")
+    var broadcast = false
+
     @Flag(help: "Updates reach the gateway by webhook (the simulator POSTs them to WEBHOOK_LISTEN) instead of long polling.")
     var webhook = false
 
@@ -123,7 +126,7 @@ struct DemoCommand: AsyncParsableCommand {
             reminderDelay: DurationParser.parse(reminderAfter)!.seconds, payShare: payShare, blockShare: blockShare,
             club: !noClub && !real, shareLinks: shareLinks,
             accessPeriod: noClub || real ? nil : try Self.accessPeriod(accessPeriod, duration: DurationParser.parse(duration)!.seconds).get(),
-            periodShare: periodShare, chaos: chaos, webhook: webhook, telegramFailRate: telegramFailRate, real: real, seed: seed, progressEvery: every,
+            periodShare: periodShare, chaos: chaos, broadcast: broadcast && !real, webhook: webhook, telegramFailRate: telegramFailRate, real: real, seed: seed, progressEvery: every,
             directory: directory, binaries: bin ?? BenchCommand.ownDirectory())
         let output = BenchOutput(toStderr: json)
         let run = DemoRun(settings: settings, output: output)
@@ -172,6 +175,7 @@ struct DemoSettings: Sendable {
     /// Share of payers who get the short period.
     var periodShare: Double
     var chaos: Bool
+    var broadcast: Bool = false
     var webhook: Bool
     /// Share of Bot API calls answered with a 5xx by the simulator.
     var telegramFailRate: Double

@@ -200,8 +200,21 @@ final class DemoRun: Sendable {
         defer { chaos?.cancel() }
 
         var settleDeadline: Double?
+        // --broadcast: a campaign to everyone the bot knows once 40 % of the time has passed (the
+        // arrivals are over; with --chaos the gateway's kill comes in the middle of it).
+        var campaign: (id: String, at: Double)?
+        var campaignDone = !settings.broadcast
+        var nextCampaignLook = 0.0
         while !interrupted.load(ordering: .relaxed) {
             let now = (ContinuousClock.now - start).seconds
+            if settings.broadcast, campaign == nil, now >= settings.duration * 0.4, let id = await probe.createCampaign(seed: settings.seed) {
+                campaign = (id, now)
+                output.line("== a campaign to everyone the bot knows: \(id)")
+            }
+            if let campaign, !campaignDone, now >= nextCampaignLook {
+                nextCampaignLook = now + 1
+                campaignDone = await probe.campaign(campaign.id)?.state == "done"
+            }
             scenario.step(now: now, telegram: telegram, nocodb: nocodb, rows: &rows)
             if now >= nextProgress {
                 nextProgress += settings.progressEvery
@@ -220,7 +233,7 @@ final class DemoRun: Sendable {
                     settleDeadline = now + 120
                     output.line("== arrivals and payments are over; waiting for the last confirmations and reminders")
                 }
-                if settled(scenario: scenario, telegram: telegram, now: telegram.clock) || now >= settleDeadline! { break }
+                if (campaignDone && settled(scenario: scenario, telegram: telegram, now: telegram.clock)) || now >= settleDeadline! { break }
             }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -232,6 +245,10 @@ final class DemoRun: Sendable {
         summary.interrupted = interrupted.load(ordering: .relaxed)
         summary.elapsedS = (ContinuousClock.now - start).seconds
         summary.collect(scenario: scenario, telegram: telegram, nocodb: nocodb, simStart: simStart)
+        if settings.broadcast {
+            let shown = if let campaign { await probe.campaign(campaign.id) } else { BroadcastSummary?.none }
+            summary.broadcast = DemoSummary.Broadcast(campaign: shown, startedAtS: campaign?.at, telegram: telegram, scenario: scenario)
+        }
         // Each payer's story beside the services' logs, to follow one user through both.
         let wallAtSimZero = DemoScenario.wallMs() - Int64(telegram.clock * 1000)
         try? scenario.story(telegram: telegram, wallAtSimZero: wallAtSimZero)
@@ -463,6 +480,18 @@ final class DemoProbe: Sendable {
     /// A reconciliation of the club's door, over the gateway socket (nil: no answer).
     func reconcile() async -> ReconcileReport? {
         try? await gateway.call(ClubReconcile(), timeout: .seconds(120))
+    }
+
+    /// The demo's campaign to everyone the bot knows (once per seed: a retry after a kill makes
+    /// nothing new); nil while the gateway does not answer.
+    func createCampaign(seed: UInt64) async -> String? {
+        let request = BroadcastCreate(
+            text: DemoScenario.Recognise.broadcastText, audience: BroadcastAudience(kind: "all"), idempotencyKey: "demo-\(seed)")
+        return (try? await gateway.call(request, timeout: .seconds(20)))?.id
+    }
+
+    func campaign(_ id: String) async -> BroadcastSummary? {
+        try? await gateway.call(BroadcastShow(id: id), timeout: .seconds(5))
     }
 
     func close() async {

@@ -45,6 +45,9 @@ struct DemoScenario {
         static func isReminder(_ m: SimSentMessage) -> Bool { m.mediaKind == "video" }
         static func isConfirmation(_ m: SimSentMessage) -> Bool { m.text?.hasPrefix("Payment received") == true }
         static func isRenewalReminder(_ m: SimSentMessage) -> Bool { m.text?.hasPrefix("Your access ends on") == true }
+        /// The campaign of `--broadcast`.
+        static let broadcastText = "Club news for {first_name}: the summer session opens on Monday."
+        static func isBroadcast(_ m: SimSentMessage) -> Bool { m.text?.hasPrefix("Club news for ") == true }
         static func isRenewed(_ m: SimSentMessage) -> Bool { m.text?.hasPrefix("Thank you, your access is renewed") == true }
         static func isLapsed(_ m: SimSentMessage) -> Bool { m.text?.hasPrefix("Your access to the club has ended") == true }
         /// The club's invite links in the bot's messages to someone, in order.

@@ -63,6 +63,39 @@ struct DemoSummary: Sendable {
     }
     var periods: Periods?
 
+    /// `--broadcast`: the campaign's own figures and what the simulator's chats received.
+    struct Broadcast: Sendable {
+        var id: String?
+        var startedAtS: Double?
+        var state = "not created"
+        var total = 0, sent = 0, suppressed = 0, uncertain = 0
+        var receivedOnce = 0, twice = 0
+        /// Recipients who got nothing and whom the campaign did not count as suppressed or uncertain.
+        var missing = 0
+        var seconds: Double?
+
+        init(campaign: BroadcastSummary?, startedAtS: Double?, telegram: TelegramSimulator, scenario: DemoScenario) {
+            self.startedAtS = startedAtS
+            guard let campaign else { return }
+            id = campaign.id
+            state = campaign.state
+            total = campaign.total
+            sent = campaign.sent
+            suppressed = campaign.suppressed
+            uncertain = campaign.uncertain
+            if let first = campaign.firstSentAtMs, let last = campaign.lastSentAtMs { seconds = Double(last - first) / 1000 }
+            var received = 0
+            for person in scenario.people {
+                let n = telegram.sent(to: person.user.id).filter(DemoScenario.Recognise.isBroadcast).count
+                if n >= 1 { received += 1 }
+                if n == 1 { receivedOnce += 1 }
+                if n > 1 { twice += 1 }
+            }
+            missing = max(0, total - received - suppressed - uncertain)
+        }
+    }
+    var broadcast: Broadcast?
+
     var services = DemoProbe.Snapshot()
     var disturbances: [Disturbance] = []
     var peakRSSMiB: [String: Double] = [:]
@@ -126,7 +159,8 @@ struct DemoSummary: Sendable {
                     : R.isConfirmation(message) ? "confirmation"
                     : R.isRenewalReminder(message) ? "renewal_reminder"
                     : R.isRenewed(message) ? "renewed"
-                    : R.isLapsed(message) ? "lapsed" : "other"
+                    : R.isLapsed(message) ? "lapsed"
+                    : R.isBroadcast(message) ? "broadcast" : "other"
                 messagesByKind[kind, default: 0] += 1
             }
             videoSends += reminders.count
@@ -237,6 +271,12 @@ struct DemoSummary: Sendable {
             }
         }
         if nocodbMaxPerSecond > 5 { p.append("NocoDB saw \(nocodbMaxPerSecond) requests in one sliding second (limit 5)") }
+        if let b = broadcast {
+            if b.id == nil { p.append("the campaign (--broadcast) was never created") }
+            if b.state != "done" && b.id != nil { p.append("the campaign is \(b.state), not done") }
+            if b.twice > 0 { p.append("\(b.twice) people got the campaign twice") }
+            if b.missing > 0 { p.append("\(b.missing) recipients of the campaign got nothing (neither suppressed nor uncertain)") }
+        }
         problems = p
     }
 
@@ -258,7 +298,7 @@ struct DemoSummary: Sendable {
             row("429s", "Telegram \(Int(g["telegram_rate_limited_total"] ?? 0)) · NocoDB \(Int((g["nocodb_429_total"] ?? 0) + (s["nocodb_429_total"] ?? 0)))")
         } else {
             row("Users", "\(n(users)): \(n(arrived)) sent /start, \(n(linked)) got a payment link; \(n(paid)) paid, \(n(neverPaid)) never paid, \(n(blocked)) blocked the bot")
-            let kinds = ["welcome", "payment_link", "reminder", "confirmation", "renewal_reminder", "renewed", "lapsed", "other"].compactMap { k in
+            let kinds = ["welcome", "payment_link", "reminder", "confirmation", "renewal_reminder", "renewed", "lapsed", "broadcast", "other"].compactMap { k in
                 messagesByKind[k].map { "\(k.replacingOccurrences(of: "_", with: " ")) \(n($0))" }
             }
             row("Messages", "\(n(botMessages)) sent by the bot (\(kinds.joined(separator: ", "))); at most \(telegramMaxPerSecond) in any 1 s window (Telegram: 30/s, small bursts tolerated)")
@@ -297,6 +337,16 @@ struct DemoSummary: Sendable {
             row("429s", "Telegram \(telegram429s) · NocoDB \(nocodb429s)")
             if telegramFaults > 0 {
                 row("5xx", "\(n(telegramFaults)) Bot API calls answered 5xx by the simulator; \(n(Int(services.gateway["telegram_transient_retries_total"] ?? 0))) sends tried again after one")
+            }
+        }
+        if let b = broadcast {
+            if let id = b.id {
+                let time = b.seconds.map { " in \(f($0)) s" } ?? ""
+                row(
+                    "Broadcast",
+                    "campaign \(id) at \(f(b.startedAtS ?? 0)) s to \(b.total) (\(b.state)): \(b.sent) sent\(time), \(b.suppressed) suppressed, \(b.uncertain) uncertain (skipped); received once \(b.receivedOnce), twice \(b.twice), missing \(b.missing)")
+            } else {
+                row("Broadcast", "the campaign was never created")
             }
         }
         let g = services.gateway
@@ -393,6 +443,14 @@ struct DemoSummary: Sendable {
                 ])
             }
             o["telegram_faults_injected"] = num(telegramFaults)
+            if let b = broadcast {
+                o["broadcast"] = .object([
+                    "id": b.id.map(JSONValue.string) ?? .null, "state": .string(b.state), "started_at_s": r(b.startedAtS ?? 0),
+                    "total": num(b.total), "sent": num(b.sent), "suppressed": num(b.suppressed), "uncertain": num(b.uncertain),
+                    "received_once": num(b.receivedOnce), "twice": num(b.twice), "missing": num(b.missing),
+                    "seconds": b.seconds.map { r($0) } ?? .null,
+                ])
+            }
         }
         o["restarts"] = .array(
             disturbances.map { d in

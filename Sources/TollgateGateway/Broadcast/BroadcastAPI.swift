@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import TollgateBroadcast
 import TollgateCore
@@ -23,10 +24,18 @@ public struct BroadcastAPI: Sendable {
     public func create(_ request: BroadcastCreate) async throws -> BroadcastCreate.Reply {
         // The router checked it already; a caller in code gets the same checks.
         try request.validate()
-        let message = BroadcastMessage(
+        var message = BroadcastMessage(
             text: request.text, onUncertain: request.onUncertain == "resend" ? .resend : .skip,
             button: request.button.map { ($0.text, $0.url) })
+        if let media = request.media {
+            guard let kind = BroadcastMessage.Media.Kind(rawValue: media.kind) else {
+                throw BroadcastError(.invalid, "the media must be a photo, video or document")
+            }
+            message.media = BroadcastMessage.Media(kind: kind, source: media.source)
+        }
+        message.allowPaidBroadcast = request.allowPaidBroadcast == true
         try message.validate()
+        if case .path(let path)? = message.media?.parsed { try Self.checkMediaFile(path) }
         if request.dryRun == true {
             let size = request.audience.kind == "ids" ? 0 : try await audience(request.audience, enqueueInto: nil)
             return BroadcastCreate.Reply(id: "", created: false, audience: size)
@@ -48,6 +57,27 @@ public struct BroadcastAPI: Sendable {
             logger.notice("a broadcast was created", metadata: ["campaign": "\(made.id)", "audience": "\(request.audience.kind)"])
         }
         return BroadcastCreate.Reply(id: made.id, created: made.created, audience: try await outbox.progress(made.id)?.total ?? 0)
+    }
+
+    /// Telegram's upload limit for a bot.
+    public static let maxUpload: Int64 = 50 << 20
+
+    /// A media file named by path: a regular file this process can read, within the upload limit.
+    static func checkMediaFile(_ path: String) throws(BroadcastError) {
+        let shown = String(path.prefix(200))
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
+            throw BroadcastError(.invalid, "the media file \(shown) does not exist on the gateway's host")
+        }
+        guard attributes[.type] as? FileAttributeType == .typeRegular else {
+            throw BroadcastError(.invalid, "the media file \(shown) is not a regular file")
+        }
+        let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
+        guard size > 0, size <= maxUpload else {
+            throw BroadcastError(.invalid, "the media file \(shown) has \(size) bytes; Telegram takes 1 byte to 50 MB from a bot")
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw BroadcastError(.invalid, "the media file \(shown) cannot be read by the gateway")
+        }
     }
 
     public func add(_ request: BroadcastAdd) async throws -> BroadcastAdd.Reply {

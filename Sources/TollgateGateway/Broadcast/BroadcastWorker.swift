@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
@@ -66,6 +67,9 @@ public final class BroadcastWorker: Service, Sendable {
     /// is the operator's, a few a week: bounded; never a user's id).
     private let metrics: any MetricsFactory
     private let perCampaign = Mutex<[String: Metrics.Counter]>([:])
+    /// A campaign's media file, read once per campaign in this process (then Telegram's client
+    /// sends it by the `file_id` its first upload got).
+    private let mediaFiles = Mutex<[String: InputFile]>([:])
     private let lastLook = Mutex(ContinuousClock.now - .seconds(3600))
 
     public init(
@@ -137,8 +141,10 @@ public final class BroadcastWorker: Service, Sendable {
         counters.withLock { $0.batches += 1 }
         var outcomes: [Int64: BroadcastOutbox.Outcome] = [:]
         let message: BroadcastMessage
+        let media: InputFile?
         do throws(BroadcastError) {
             message = try BroadcastMessage(fields: try await fieldsOf(id))
+            media = try message.media.map { m throws(BroadcastError) in try file(of: m, campaign: id) }
         } catch {
             logger.error("a campaign's message cannot be read: its recipients fail", metadata: ["campaign": "\(id)", "error": "\(error)"])
             for user in batch.recipients {
@@ -155,7 +161,7 @@ public final class BroadcastWorker: Service, Sendable {
             while true {
                 // Once stopping, no new recipient starts: the rest are put back in line.
                 while inFlight < settings.concurrency, !Task.isCancelled, let user = waiting.popFirst() {
-                    group.addTask { (user, try await self.sendOne(message, campaign: id, to: user)) }
+                    group.addTask { (user, try await self.sendOne(message, media: media, campaign: id, to: user)) }
                     inFlight += 1
                 }
                 guard let (user, outcome) = try await group.next() else { break }
@@ -209,8 +215,29 @@ public final class BroadcastWorker: Service, Sendable {
         }
     }
 
+    /// The file a campaign's media names; a path is read once per campaign (at most 50 MB).
+    func file(of media: BroadcastMessage.Media, campaign: String) throws(BroadcastError) -> InputFile {
+        switch media.parsed {
+        case .fileID(let id): return .fileID(id)
+        case .url(let url): return .url(url)
+        case .path(let path):
+            if let known = mediaFiles.withLock({ $0[campaign] }) { return known }
+            switch BoundedFile.read(path, maxBytes: Int(BroadcastAPI.maxUpload)) {
+            case .success(let bytes):
+                let name = (path as NSString).lastPathComponent
+                let file = InputFile.upload(FileUpload(filename: name, contentType: FlowNodeReader.contentType(name), bytes: bytes))
+                mediaFiles.withLock { $0[campaign] = file }
+                return file
+            case .failure(let why):
+                throw BroadcastError(.invalid, "the media file \(path.prefix(200)) cannot be read: \(why)")
+            }
+        }
+    }
+
     /// One recipient, as a journaled unit.
-    public func sendOne(_ message: BroadcastMessage, campaign: String, to user: Int64) async throws -> BroadcastOutbox.Outcome {
+    public func sendOne(
+        _ message: BroadcastMessage, media: InputFile? = nil, campaign: String, to user: Int64
+    ) async throws -> BroadcastOutbox.Outcome {
         let scope = "b:\(campaign):\(user)"
         let result = try await claims.whileHolding(scope) { () async throws -> BroadcastOutbox.Outcome in
             let record = try await journal.load(scope)
@@ -237,8 +264,16 @@ public final class BroadcastWorker: Service, Sendable {
             let keyboard = message.button.flatMap { button in
                 message.buttonURL(userID: user).map { InlineKeyboardMarkup([[.link(button.text, url: $0)]]) }
             }
+            let text = message.rendered(firstName: firstName, userID: user)
+            var outbound: OutboundMessage =
+                if let media, let kind = message.media?.kind {
+                    OutboundMessage(chatID: user, content: .media(Self.kind(kind), media, caption: text), keyboard: keyboard)
+                } else {
+                    .text(text, to: user, keyboard: keyboard)
+                }
+            outbound.allowPaidBroadcast = message.allowPaidBroadcast
             let outcome = try await sender.send(
-                .text(message.rendered(firstName: firstName, userID: user), to: user, keyboard: keyboard), priority: .low,
+                outbound, priority: message.allowPaidBroadcast ? .paid : .low,
                 beforeDeparture: { try await journal.markStarted(scope, "s0") },
                 afterKnownNotSent: { try await journal.clear(scope, "s0") })
             switch outcome {
@@ -274,6 +309,14 @@ public final class BroadcastWorker: Service, Sendable {
         // Another runner holds this recipient (a lapsed lease's holder still at it): back in line;
         // the journal tells the next run what happened.
         return result ?? .later
+    }
+
+    static func kind(_ kind: BroadcastMessage.Media.Kind) -> InputMedia.Kind {
+        switch kind {
+        case .photo: .photo
+        case .video: .video
+        case .document: .document
+        }
     }
 
     /// What a finished unit's outcome counts as.

@@ -30,9 +30,12 @@ public enum AccessTerms {
         _ club: ClubConfiguration, record: PaymentRecord?, nowMs: Int64, unit: String, offer: String? = nil
     ) -> (term: EntitlementLedger.Term, grantID: String) {
         if club.paidUntilField != nil {
-            if let until = record?.paidUntilMs, until > nowMs { return (.until(until), "until:\(until)") }
-            // The poller confirms a row only while its date is ahead; a row read without one here
-            // (changed meanwhile) is given the period, or a day, and the lapse reads it again.
+            // The row's date is the end — also when it has passed by now (the poller saw it ahead;
+            // the confirmation was held up, or the row changed): the lapse job, due at once, reads
+            // the row again and ends the access or renews it. Nobody stays in on a date that passed.
+            if let until = record?.paidUntilMs { return (.until(until), "until:\(until)") }
+            // A row read without a date (changed meanwhile) is given the period, or a day, and the
+            // lapse reads it again.
             return (.period(club.period(of: offer) ?? .seconds(86400)), "pay:\(unit)")
         }
         if let period = club.period(of: offer) { return (.period(period), "pay:\(unit)") }

@@ -15,11 +15,15 @@ public struct OutboundMessage: Sendable, Hashable {
     public var chatID: Int64
     public var content: Content
     public var keyboard: InlineKeyboardMarkup?
+    /// Sent with `allow_paid_broadcast` (a campaign that pays Stars to go past 30 msg/s); such a
+    /// message keeps to the paid budget (``SendPriority/paid``), not the bot's.
+    public var allowPaidBroadcast: Bool
 
-    public init(chatID: Int64, content: Content, keyboard: InlineKeyboardMarkup? = nil) {
+    public init(chatID: Int64, content: Content, keyboard: InlineKeyboardMarkup? = nil, allowPaidBroadcast: Bool = false) {
         self.chatID = chatID
         self.content = content
         self.keyboard = keyboard
+        self.allowPaidBroadcast = allowPaidBroadcast
     }
 
     /// A text message.

@@ -24,11 +24,20 @@ public protocol OutboundRateLimiter: Sendable {
     /// push-back), so there is always a slot left that a reply arriving during a campaign takes at
     /// once; a campaign alone still uses the whole rate.
     func acquireLowPriority(chatID: Int64, cost: Int) async throws
+
+    /// For a paid broadcast (`allow_paid_broadcast`): the chat's slot, then one of the paid budget
+    /// (cluster-wide, `BROADCAST_PAID_RATE`) — not the bot's, which Telegram does not charge
+    /// these against; a 429's push-back holds it too.
+    func acquirePaid(chatID: Int64, cost: Int) async throws
 }
 
 extension OutboundRateLimiter {
     /// Without priorities (a test's limiter): the same as any send.
     public func acquireLowPriority(chatID: Int64, cost: Int) async throws {
+        try await acquire(chatID: chatID, cost: cost)
+    }
+
+    public func acquirePaid(chatID: Int64, cost: Int) async throws {
         try await acquire(chatID: chatID, cost: cost)
     }
 }

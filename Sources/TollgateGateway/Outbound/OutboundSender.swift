@@ -10,6 +10,9 @@ public enum SendPriority: Sendable, Equatable {
     case normal
     /// A broadcast: only what the others leave (``OutboundRateLimiter/acquireLowPriority(chatID:cost:)``).
     case low
+    /// A paid broadcast (`allow_paid_broadcast`): a budget of its own above the bot's
+    /// (``OutboundRateLimiter/acquirePaid(chatID:cost:)``), leaving the bot's to everything else.
+    case paid
 }
 
 /// The one way messages leave the gateway: Telegram's flood limits (shared through Redis with
@@ -208,6 +211,7 @@ public final class OutboundSender: Sendable {
             switch priority {
             case .normal: try await limiter.acquire(chatID: target.chatID, cost: target.cost)
             case .low: try await limiter.acquireLowPriority(chatID: target.chatID, cost: target.cost)
+            case .paid: try await limiter.acquirePaid(chatID: target.chatID, cost: target.cost)
             }
             try await pace(cost: target.cost, priority: priority)
             return true
@@ -219,6 +223,7 @@ public final class OutboundSender: Sendable {
                 switch priority {
                 case .normal: try await limiter.acquire(chatID: target.chatID, cost: target.cost)
                 case .low: try await limiter.acquireLowPriority(chatID: target.chatID, cost: target.cost)
+                case .paid: try await limiter.acquirePaid(chatID: target.chatID, cost: target.cost)
                 }
                 return true
             }
@@ -236,7 +241,8 @@ public final class OutboundSender: Sendable {
 
     /// Waits for this process's next departure slot (see ``Policy/localSpacing``).
     private func pace(cost: Int, priority: SendPriority) async throws {
-        guard let spacing = policy.localSpacing else { return }
+        // A paid broadcast goes past the bot's pace by design (its own budget holds it).
+        guard let spacing = policy.localSpacing, priority != .paid else { return }
         let slot = nextDeparture.withLock { next -> ContinuousClock.Instant in
             // A departure that comes late may catch up by half a spacing: lateness is not carried
             // into every later slot, and no two messages of a kind leave closer than half a spacing.
@@ -246,7 +252,7 @@ public final class OutboundSender: Sendable {
                 next.normal = slot + spacing * cost
                 next.any = max(next.any, next.normal)
                 return slot
-            case .low:
+            case .low, .paid:
                 let slot = max(next.any, .now - spacing / 2)
                 next.any = slot + spacing * cost
                 return slot
@@ -273,10 +279,15 @@ public final class OutboundSender: Sendable {
     private func perform(_ message: OutboundMessage) async throws(TelegramError) -> [Message] {
         switch message.content {
         case .text(let text):
-            return [try await telegram.sendMessage(chatID: message.chatID, text: text, replyMarkup: message.keyboard)]
+            return [
+                try await telegram.sendMessage(
+                    chatID: message.chatID, text: text, replyMarkup: message.keyboard, allowPaidBroadcast: message.allowPaidBroadcast)
+            ]
         case .media(let kind, let file, let caption):
             return [
-                try await telegram.sendMedia(kind, chatID: message.chatID, file: file, caption: caption, replyMarkup: message.keyboard)
+                try await telegram.sendMedia(
+                    kind, chatID: message.chatID, file: file, caption: caption, replyMarkup: message.keyboard,
+                    allowPaidBroadcast: message.allowPaidBroadcast)
             ]
         case .mediaGroup(let items):
             return try await telegram.sendMediaGroup(chatID: message.chatID, media: items)

@@ -18,14 +18,19 @@ public struct SharedSendLimits: OutboundRateLimiter {
     /// a broadcast that wakes a little late does not lose that time for good. A reply arriving just
     /// after a broadcast's send goes at once, or within the sliver.
     public let lowPriorityReserve: Duration
+    /// The paid broadcasts' budget (``OutboundRateLimiter/acquirePaid(chatID:cost:)``).
+    public let paid: RateLimitedResource
     let prefix: String
     let chatPolicy: RateLimitPolicy
     let groupPolicy: RateLimitPolicy
 
     public init(
         limiter: any RateLimiter, botID: String, globalPerSecond: Double = 30, chatPerSecond: Double = 1,
-        groupPerMinute: Double = 20, backgroundShare: Double = 0.1, maxBlock: Duration = RateLimitPolicy.defaultMaxBlock
+        groupPerMinute: Double = 20, backgroundShare: Double = 0.1, paidPerSecond: Double = 100,
+        maxBlock: Duration = RateLimitPolicy.defaultMaxBlock
     ) {
+        self.paid = RateLimitedResource(
+            name: "telegram:\(botID):paid", policy: Self.policy(perSecond: min(1000, max(1, paidPerSecond)), burst: 2, maxBlock: maxBlock))
         self.limiter = limiter
         self.prefix = "telegram:\(botID)"
         // Burst 2: a grant that comes a little late (a sleep overshoot, a Redis round trip) does not
@@ -76,8 +81,17 @@ public struct SharedSendLimits: OutboundRateLimiter {
         }
     }
 
+    public func acquirePaid(chatID: Int64, cost: Int) async throws {
+        for _ in 0..<max(1, cost) {
+            try await limiter.acquire(chat(chatID))
+            if chatID < 0 { try await limiter.acquire(group(chatID)) }
+            try await limiter.acquire(paid)
+        }
+    }
+
     public func pushBack(chatID: Int64, by delay: Duration) async throws {
         try await limiter.pushBack(chat(chatID), by: delay)
         try await limiter.pushBack(global, by: delay)
+        try await limiter.pushBack(paid, by: delay)
     }
 }

@@ -32,7 +32,7 @@ public enum GatewayAssembly {
         let sendLimits = SharedSendLimits(
             limiter: limiter, botID: botID, globalPerSecond: config.globalRate, chatPerSecond: config.chatRate,
             groupPerMinute: config.groupRatePerMinute, backgroundShare: config.club?.reconcileShare ?? 0.1,
-            maxBlock: config.maxRetryAfter)
+            paidPerSecond: config.paidBroadcastRate, maxBlock: config.maxRetryAfter)
         let nocodbHTTP = HTTPClient(name: "nocodb", logger: logger)
         let nocodb = NocoDBClient(config: settings.nocodb, http: nocodbHTTP, limiter: limiter, logger: logger)
         let lock = LeaderLock(

@@ -16,6 +16,7 @@ import TollgateHTTPServer
 /// | `TELEGRAM_GLOBAL_RATE` | 29.5 | messages/s for the bot, all gateways together (a little under Telegram's 30: arrival jitter never adds up to a 429) |
 /// | `TELEGRAM_CHAT_RATE` | 1 | messages/s per chat |
 /// | `TELEGRAM_GROUP_RATE` | 20 | messages/min per group |
+/// | `BROADCAST_PAID_RATE` | 100 | messages/s for campaigns with `allow_paid_broadcast`, all gateways together (1-1000; each message above Telegram's free 30/s costs 0.1 Star) |
 /// | `SEND_RETRY_DELAYS` | `1s,5s,15s` | waits between attempts after 5xx/timeouts (each at most 1 h, at most 10) |
 /// | `TELEGRAM_MAX_RETRY_AFTER` | 1h | the longest wait a 429's `retry_after` may set (longer: cut, logged) |
 /// | `INBOUND_LIMIT` | 10 | messages per user per `INBOUND_WINDOW` (0 = off) |
@@ -38,6 +39,8 @@ public struct GatewayConfiguration: Sendable {
     public var groupRatePerMinute: Double
     public var sendRetryDelays: [Duration]
     public var maxRetryAfter: Duration = .seconds(3600)
+    /// `BROADCAST_PAID_RATE`.
+    public var paidBroadcastRate: Double = 100
     /// `DEAD_LETTER_RETENTION`: how long a dead-lettered update is kept.
     public var deadLetterRetention: Duration = .seconds(30 * 86400)
     public var inboundLimit: Int
@@ -115,6 +118,7 @@ public struct GatewayConfiguration: Sendable {
             globalRate: global, chatRate: chat, groupRatePerMinute: group, sendRetryDelays: delays, inboundLimit: inbound,
             inboundWindow: window, stateTTL: ttl == .zero ? nil : ttl, workers: workers)
         config.maxRetryAfter = maxRetryAfter
+        config.paidBroadcastRate = r.double("BROADCAST_PAID_RATE", default: 100, range: 1...1000)
         config.club = ClubConfiguration.read(&r)
         if var club = config.club {
             for problem in club.adopt(flow.topics) { r.problem("FLOW_FILE", problem) }

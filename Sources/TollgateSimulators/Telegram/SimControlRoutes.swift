@@ -206,6 +206,8 @@ enum SimControlRoutes {
             ("webhook_attempts", .int(Int64(c.webhookAttempts))), ("webhook_failures", .int(Int64(c.webhookFailures))),
             ("updates_delivered", .int(Int64(c.updatesDelivered))),
             ("max_messages_in_one_second", .int(Int64(c.maxMessagesInOneSecond))),
+            ("paid_broadcast_messages", .int(Int64(c.paidBroadcastMessages))),
+            ("paid_broadcast_stars_tenths", .int(Int64(c.paidBroadcastCharged))),
             ("pending_updates", .int(Int64(simulator.pendingUpdateCount))),
             ("webhook_url", simulator.webhookURL.map(SimJSON.string)),
         ])

@@ -16,6 +16,8 @@ public struct SimFloodLimits: Sendable, Hashable {
     /// Messages per minute to one group or supergroup (negative chat id), and the burst allowed.
     public var perGroupPerMinute: Double
     public var perGroupBurst: Int
+    /// Messages per second sent with `allow_paid_broadcast` past the free limit (Telegram: 1,000).
+    public var paidPerSecond: Double = 1000
 
     public init(
         enabled: Bool = true, globalPerSecond: Double = 30, globalBurst: Int = 5, perChatPerSecond: Double = 1,
@@ -39,14 +41,54 @@ public enum SimFloodScope: String, Sendable, Hashable, CaseIterable {
     case global, chat, group
 }
 
+/// Which limit refused a message, and for how long.
+struct SimRefusalReason: Error, Sendable {
+    var scope: SimFloodScope
+    var wait: Double
+}
+
 /// The GCRA state of every scope. Pure: time is passed in (seconds on the simulator's clock).
 struct SimFloodControl: Sendable {
     var limits: SimFloodLimits
     private var globalTAT: Double = 0
     private var chatTAT: [Int64: Double] = [:]
     private var groupTAT: [Int64: Double] = [:]
+    private var paidTAT: Double = 0
 
     init(limits: SimFloodLimits) { self.limits = limits }
+
+    /// A message sent with `allow_paid_broadcast`: the chat's and group's limits as always; the
+    /// bot's free limit while it has room (free), else the paid one (`paidPerSecond`), charged.
+    /// Returns the refusal, or how many of the `cost` messages went past the free limit.
+    mutating func admitPaid(chatID: Int64, cost: Int, now: Double) -> Result<Int, SimRefusalReason> {
+        guard limits.enabled else { return .success(0) }
+        let n = Double(max(cost, 1))
+        let cT = 1 / limits.perChatPerSecond
+        let c = Self.next(chatTAT[chatID] ?? 0, now: now, interval: cT, cost: n)
+        if let wait = Self.excess(c, now: now, interval: cT, burst: limits.perChatBurst) { return .failure(.init(scope: .chat, wait: wait)) }
+        var p: Double?
+        if chatID < 0 {
+            let pT = 60 / limits.perGroupPerMinute
+            let next = Self.next(groupTAT[chatID] ?? 0, now: now, interval: pT, cost: n)
+            if let wait = Self.excess(next, now: now, interval: pT, burst: limits.perGroupBurst) { return .failure(.init(scope: .group, wait: wait)) }
+            p = next
+        }
+        let gT = 1 / limits.globalPerSecond
+        let g = Self.next(globalTAT, now: now, interval: gT, cost: n)
+        var charged = 0
+        if Self.excess(g, now: now, interval: gT, burst: limits.globalBurst) == nil {
+            globalTAT = g
+        } else {
+            let paidT = 1 / max(limits.paidPerSecond, 1)
+            let next = Self.next(paidTAT, now: now, interval: paidT, cost: n)
+            if let wait = Self.excess(next, now: now, interval: paidT, burst: 50) { return .failure(.init(scope: .global, wait: wait)) }
+            paidTAT = next
+            charged = max(cost, 1)
+        }
+        chatTAT[chatID] = c
+        if let p { groupTAT[chatID] = p }
+        return .success(charged)
+    }
 
     /// Admits `cost` messages to `chatID` at `now`, or returns the refusing scope and the wait.
     mutating func admit(chatID: Int64, cost: Int, now: Double) -> (scope: SimFloodScope, wait: Double)? {

@@ -78,6 +78,10 @@ public struct SimTelegramCounters: Sendable, Hashable {
     public var updatesDelivered = 0
     /// The most messages accepted in any sliding one-second window so far.
     public var maxMessagesInOneSecond = 0
+    /// Messages sent with `allow_paid_broadcast`, and those of them past the free limit (each
+    /// charged 0.1 Star).
+    public var paidBroadcastMessages = 0
+    public var paidBroadcastCharged = 0
 
     public init() {}
 }

@@ -22,7 +22,7 @@ extension SimWorld {
         case .success(let k): markup = k
         case .failure(let r): return .failure(r)
         }
-        if let refusal = admit(chatID, cost: 1) { return .failure(refusal) }
+        if let refusal = admit(chatID, cost: 1, p) { return .failure(refusal) }
         let messageID = allocateMessageID(chatID)
         let json = SimJSON.obj([
             ("message_id", .int(messageID)), ("from", botUser), ("chat", chatJSON(chatID)),
@@ -53,7 +53,7 @@ extension SimWorld {
         case .success(let id): fileID = id
         case .failure(let r): return .failure(r)
         }
-        if let refusal = admit(chatID, cost: 1) { return .failure(refusal) }
+        if let refusal = admit(chatID, cost: 1, p) { return .failure(refusal) }
         let messageID = allocateMessageID(chatID)
         let json = SimJSON.obj([
             ("message_id", .int(messageID)), ("from", botUser), ("chat", chatJSON(chatID)),
@@ -102,7 +102,7 @@ extension SimWorld {
             }
             resolved.append((kind, fileID, caption))
         }
-        if let refusal = admit(chatID, cost: resolved.count) { return .failure(refusal) }
+        if let refusal = admit(chatID, cost: resolved.count, p) { return .failure(refusal) }
         mediaGroupCounter += 1
         let groupID = "mg\(mediaGroupCounter)"
         var messages: [SimJSON] = []
@@ -323,6 +323,23 @@ extension SimWorld {
                 ("file_name", file.name.map(SimJSON.string)), ("mime_type", file.mimeType.map(SimJSON.string)),
                 ("file_size", .int(Int64(file.size))),
             ])
+        }
+    }
+
+    /// Flood control for `cost` messages to `chatID`; a refusal is counted. With
+    /// `allow_paid_broadcast` the free limit is exceeded for a fee (counted) up to the paid one.
+    mutating func admit(_ chatID: Int64, cost: Int, _ p: SimParams) -> SimRefusal? {
+        guard p.bool("allow_paid_broadcast") == true else { return admit(chatID, cost: cost) }
+        switch flood.admitPaid(chatID: chatID, cost: cost, now: now) {
+        case .success(let charged):
+            counters.paidBroadcastMessages += max(cost, 1)
+            counters.paidBroadcastCharged += charged
+            return nil
+        case .failure(let reason):
+            counters.floodRefusals += 1
+            counters.floodRefusalsByScope[reason.scope.rawValue, default: 0] += 1
+            let seconds = max(1, Int(reason.wait.rounded(.up)))
+            return SimRefusal(status: 429, description: "Too Many Requests: retry after \(seconds)", retryAfter: seconds)
         }
     }
 

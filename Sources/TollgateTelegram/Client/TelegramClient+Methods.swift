@@ -58,7 +58,7 @@ extension TelegramClient {
     /// `sendMessage`.
     public func sendMessage(
         chatID: Int64, text: String, parseMode: String? = nil, replyMarkup: InlineKeyboardMarkup? = nil,
-        disableNotification: Bool? = nil, protectContent: Bool? = nil
+        disableNotification: Bool? = nil, protectContent: Bool? = nil, allowPaidBroadcast: Bool = false
     ) async throws(TelegramError) -> Message {
         var p = TelegramParameters()
         p.add("chat_id", chatID)
@@ -67,6 +67,8 @@ extension TelegramClient {
         p.addJSON("reply_markup", replyMarkup)
         p.add("disable_notification", disableNotification)
         p.add("protect_content", protectContent)
+        // Up to 1,000 messages/s past the broadcasting limits, for 0.1 Star per message above them.
+        if allowPaidBroadcast { p.add("allow_paid_broadcast", true) }
         return try await call("sendMessage", p)
     }
 
@@ -99,7 +101,7 @@ extension TelegramClient {
     /// no longer accepts a cached `file_id` (400), the entry is dropped and the bytes are uploaded.
     public func sendMedia(
         _ kind: InputMedia.Kind, chatID: Int64, file: InputFile, caption: String? = nil, parseMode: String? = nil,
-        replyMarkup: InlineKeyboardMarkup? = nil
+        replyMarkup: InlineKeyboardMarkup? = nil, allowPaidBroadcast: Bool = false
     ) async throws(TelegramError) -> Message {
         let method: String
         switch kind {
@@ -114,6 +116,7 @@ extension TelegramClient {
             p.add("caption", caption)
             p.add("parse_mode", parseMode)
             p.addJSON("reply_markup", replyMarkup)
+            if allowPaidBroadcast { p.add("allow_paid_broadcast", true) }
             return p
         }
         guard case .upload(let upload) = file, let cache = mediaCache else {
