@@ -94,36 +94,10 @@ struct BroadcastBenchmark: Benchmark {
     }
 
     func run(_ options: BenchOptions, _ output: BenchOutput) async throws -> [String: JSONValue] {
-        setenv("TOLLGATE_BIN_DIR", options.binariesDirectory, 1)
         let recipientCount = options.quick ? 2_000 : 20_000
         let baselinePeople = options.quick ? 10 : 30
-        var quiet = Logger(label: "bench-broadcast")
-        quiet.logLevel = .critical
-
-        let redis = try RedisServer()
-        defer { redis.stop() }
-        let dir = TestNetwork.temporaryDirectory(prefix: "bench-bc")
-        let token = "123456:BENCH-token"
-        let telegram = TelegramSimulator(configuration: .init(token: token), logger: quiet)
-        var nocodbConfig = NocoDBSimulator.Configuration()
-        nocodbConfig.tokens = ["BENCH-nocodb-token"]
-        let nocodb = NocoDBSimulator(configuration: nocodbConfig, logger: quiet)
-        let poller = StandInPoller(socketPath: dir + "/poller.sock", gatewaySocket: dir + "/gw-a.sock")
-        let group = ServiceGroup(services: [telegram, nocodb], logger: quiet)
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            tasks.addTask { try await poller.run() }
-            defer { tasks.cancelAll() }
-            try await poller.listening()
-            try "help: \"\"\n".write(toFile: dir + "/flow.yaml", atomically: true, encoding: .utf8)
-            let base = ServiceProcess.environment(
-                redisURL: redis.url, directory: dir,
-                extra: [
-                    "BOT_TOKEN": token, "TELEGRAM_API_URL": try await telegram.baseURL(),
-                    "NOCODB_URL": try await nocodb.baseURL(), "NOCODB_TOKEN": "BENCH-nocodb-token",
-                    "NOCODB_TABLE_ID": "users", "FLOW_FILE": dir + "/flow.yaml", "INBOUND_LIMIT": "0",
-                    "LOG_LEVEL": "warning", "TELEGRAM_POLL_TIMEOUT": "10s",
-                ])
+        return try await GatewayStage.with(prefix: "bc", options: options, pollerDelivers: "gw-a.sock") { stage in
+            let (telegram, dir, quiet, base) = (stage.telegram, stage.directory, stage.logger, stage.environment)
             func environment(_ name: String) -> [String: String] {
                 var env = base
                 env["TOLLGATE_INSTANCE"] = name

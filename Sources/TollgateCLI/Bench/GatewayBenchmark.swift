@@ -14,38 +14,12 @@ struct GatewayBenchmark: Benchmark {
     static let summary = "updates handled/s, outbound messages/s vs Telegram's 30/s (429s), update→reply latency p50/p99, peak RSS"
 
     func run(_ options: BenchOptions, _ output: BenchOutput) async throws -> [String: JSONValue] {
-        setenv("TOLLGATE_BIN_DIR", options.binariesDirectory, 1)
         let inboundCount = options.quick ? 1_000 : 5_000
         let latencySamples = options.quick ? 50 : 200
         let outboundCount = options.quick ? 300 : 1_800
-        var quiet = Logger(label: "bench-gateway")
-        quiet.logLevel = .critical
-
-        let redis = try RedisServer()
-        defer { redis.stop() }
-        let dir = TestNetwork.temporaryDirectory(prefix: "bench-gw")
-        let token = "123456:BENCH-token"
-        let telegram = TelegramSimulator(configuration: .init(token: token), logger: quiet)
-        var nocodbConfig = NocoDBSimulator.Configuration()
-        nocodbConfig.tokens = ["BENCH-nocodb-token"]
-        let nocodb = NocoDBSimulator(configuration: nocodbConfig, logger: quiet)
-        let poller = StandInPoller(socketPath: dir + "/poller.sock", gatewaySocket: dir + "/gateway.sock")
-        let group = ServiceGroup(services: [telegram, nocodb], logger: quiet)
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            tasks.addTask { try await poller.run() }
-            defer { tasks.cancelAll() }
-            try await poller.listening()
-            try "help: \"\"\n".write(toFile: dir + "/flow.yaml", atomically: true, encoding: .utf8)
-            let env = ServiceProcess.environment(
-                redisURL: redis.url, directory: dir,
-                extra: [
-                    "BOT_TOKEN": token, "TELEGRAM_API_URL": try await telegram.baseURL(),
-                    "NOCODB_URL": try await nocodb.baseURL(), "NOCODB_TOKEN": "BENCH-nocodb-token",
-                    "NOCODB_TABLE_ID": "users", "FLOW_FILE": dir + "/flow.yaml", "INBOUND_LIMIT": "0",
-                    "LOG_LEVEL": "warning", "TELEGRAM_POLL_TIMEOUT": "10s",
-                ])
-            let gateway = try ServiceProcess("bot-gateway", environment: env, logPath: dir + "/gateway.log")
+        return try await GatewayStage.with(prefix: "gw", options: options) { stage in
+            let (telegram, poller, dir, quiet) = (stage.telegram, stage.poller, stage.directory, stage.logger)
+            let gateway = try ServiceProcess("bot-gateway", environment: stage.environment, logPath: dir + "/gateway.log")
             try await gateway.waitUntilReady()
             let ipc = IPCClient(path: gateway.socketPath, logger: quiet)
             func handled() async -> Double {

@@ -1,4 +1,5 @@
 import Foundation
+import TollgateCore
 import TollgateIPC
 import TollgateSimulators
 
@@ -83,7 +84,7 @@ struct DemoSummary: Sendable {
             sent = campaign.sent
             suppressed = campaign.suppressed
             uncertain = campaign.uncertain
-            if let first = campaign.firstSentAtMs, let last = campaign.lastSentAtMs { seconds = Double(last - first) / 1000 }
+            if let first = campaign.firstSentAtMs, let last = campaign.lastSentAtMs { seconds = Double(last.saturatingMinus(first)) / 1000 }
             var received = 0
             for person in scenario.people {
                 let n = telegram.sent(to: person.user.id).filter(DemoScenario.Recognise.isBroadcast).count
@@ -91,7 +92,8 @@ struct DemoSummary: Sendable {
                 if n == 1 { receivedOnce += 1 }
                 if n > 1 { twice += 1 }
             }
-            missing = max(0, total - received - suppressed - uncertain)
+            // Figures from the gateway's reply: no arithmetic on them may trap.
+            missing = max(0, total.saturatingMinus(received).saturatingMinus(suppressed).saturatingMinus(uncertain))
         }
     }
     var broadcast: Broadcast?

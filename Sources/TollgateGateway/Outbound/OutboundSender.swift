@@ -241,9 +241,8 @@ public final class OutboundSender: Sendable {
 
     /// Waits for this process's next departure slot (see ``Policy/localSpacing``).
     private func pace(cost: Int, priority: SendPriority) async throws {
-        // A paid broadcast goes past the bot's pace by design (its own budget holds it).
-        guard let spacing = policy.localSpacing, priority != .paid else { return }
-        let slot = nextDeparture.withLock { next -> ContinuousClock.Instant in
+        guard let spacing = policy.localSpacing else { return }
+        let slot = nextDeparture.withLock { next -> ContinuousClock.Instant? in
             // A departure that comes late may catch up by half a spacing: lateness is not carried
             // into every later slot, and no two messages of a kind leave closer than half a spacing.
             switch priority {
@@ -252,13 +251,16 @@ public final class OutboundSender: Sendable {
                 next.normal = slot + spacing * cost
                 next.any = max(next.any, next.normal)
                 return slot
-            case .low, .paid:
+            case .paid:
+                // Past the bot's pace by design: its own budget holds it.
+                return nil
+            case .low:
                 let slot = max(next.any, .now - spacing / 2)
                 next.any = slot + spacing * cost
                 return slot
             }
         }
-        if slot > .now { try await Task.sleep(until: slot, clock: .continuous) }
+        if let slot, slot > .now { try await Task.sleep(until: slot, clock: .continuous) }
     }
 
     /// Sends a message that has left the limits behind. Cancelling the caller (leadership lost,
